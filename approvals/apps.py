@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ApprovalsConfig(AppConfig):
+    name = "approvals"
+    verbose_name = "Flow Review"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate, pre_migrate
+
+        from approvals import setup
+
+        pre_migrate.connect(setup.ensure_django_schema, sender=self)
+        post_migrate.connect(setup.ensure_reviewers_group, sender=self)

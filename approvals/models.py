@@ -1,0 +1,167 @@
+"""Unmanaged models over the pipeline's tables (migrations_sql/ is the source of truth)."""
+
+import uuid
+
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+
+class Project(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.TextField()
+    description = models.TextField(blank=True, default="")
+    owner_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        managed = False
+        db_table = "projects"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ArtifactKind(models.TextChoices):
+    TEXT = "text", "Text"
+    JSON = "json", "JSON"
+    FILE = "file", "File"
+
+
+class Artifact(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="artifacts", db_column="project_id")
+    name = models.TextField()
+    kind = models.TextField(choices=ArtifactKind.choices)
+    body_text = models.TextField(null=True, blank=True)
+    body_json = models.JSONField(null=True, blank=True)
+    storage_path = models.TextField(null=True, blank=True)
+    mime_type = models.TextField(null=True, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    version = models.IntegerField(default=1)
+    previous_version = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="revisions",
+        db_column="previous_version_id",
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    created_by = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        managed = False
+        db_table = "artifacts"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    NEEDS_APPROVAL = "needs_approval", "Needs approval"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Job(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.TextField()
+    status = models.TextField(choices=JobStatus.choices, default=JobStatus.QUEUED)
+    input_artifact = models.ForeignKey(
+        Artifact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="input_jobs",
+        db_column="input_artifact_id",
+    )
+    output_artifact = models.ForeignKey(
+        Artifact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="output_jobs",
+        db_column="output_artifact_id",
+    )
+    params = models.JSONField(default=dict, blank=True)
+    error = models.TextField(null=True, blank=True)
+    attempts = models.IntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        managed = False
+        db_table = "jobs"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} ({self.get_status_display()})"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+NOTES_MAX_LENGTH = 10_000
+
+
+class Approval(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="approvals", db_column="artifact_id")
+    status = models.TextField(choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
+    notes = models.TextField(null=True, blank=True, max_length=NOTES_MAX_LENGTH)
+    decided_by = models.TextField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        managed = False
+        db_table = "approvals"
+        ordering = ["-created_at"]
+        permissions = [("can_review", "Can review artifacts and decide on approvals")]
+
+    def __str__(self):
+        return f"{self.get_status_display()} approval of {self.artifact_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ApprovalStatus.PENDING
+
+
+class Run(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="runs", db_column="job_id")
+    model = models.TextField()
+    provider = models.TextField(null=True, blank=True)
+    prompt_tokens = models.IntegerField(default=0)
+    completion_tokens = models.IntegerField(default=0)
+    total_tokens = models.GeneratedField(
+        expression=F("prompt_tokens") + F("completion_tokens"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+    duration_ms = models.IntegerField(null=True, blank=True)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        managed = False
+        db_table = "runs"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.model} run of job {self.job_id}"
