@@ -1,4 +1,5 @@
 import threading
+import warnings
 from pathlib import Path
 
 from django.db.backends.postgresql import base
@@ -14,11 +15,14 @@ def ensure_embedded_server(data_dir: str) -> None:
     with _start_lock:
         if data_dir in _started:
             return
-        import pgserver  # imported here: only the embedded path needs it
-
         Path(data_dir).mkdir(parents=True, exist_ok=True)
-        # cleanup_mode=None: leave the server running for the next process.
-        pgserver.get_server(data_dir, cleanup_mode=None)
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (as on servers).
+            warnings.simplefilter("ignore")
+            import pgserver  # imported here: only the embedded path needs it
+
+            # cleanup_mode=None: leave the server running for the next process.
+            pgserver.get_server(data_dir, cleanup_mode=None)
         _started.add(data_dir)
 
 

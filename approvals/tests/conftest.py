@@ -1,0 +1,35 @@
+"""Test database built the way production is: apply_sql, then Django's migrate."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker):
+    from django.conf import settings
+
+    with django_db_blocker.unblock():
+        connection = connections["default"]
+        creation = connection.creation
+        original_name = connection.settings_dict["NAME"]
+        test_name = creation._get_test_db_name()
+        creation._create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        connection.close()
+        settings.DATABASES["default"]["NAME"] = test_name
+        connection.settings_dict["NAME"] = test_name
+        call_command("apply_sql", verbosity=0, stdout=_Discard())
+        call_command("migrate", verbosity=0, interactive=False)
+
+    yield
+
+    with django_db_blocker.unblock():
+        creation.destroy_test_db(original_name, verbosity=0)
+
+
+class _Discard:
+    def write(self, text):
+        pass
+
+    def flush(self):
+        pass
