@@ -1,0 +1,176 @@
+"""What changes review state: decide, reopen, requeue.
+
+Each is one transaction. Views, admin actions and tests all call these; there
+is no second code path. Who wins a race is settled by PostgreSQL (a
+conditional UPDATE), never by a check made in Python beforehand.
+"""
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from approvals.models import NOTES_MAX_LENGTH, Approval, ApprovalStatus, Job, JobStatus
+
+NOTIFY_CHANNEL = "flow_approvals"
+logger = logging.getLogger(__name__)
+
+
+class DecisionError(Exception):
+    """A refusal with a message fit to show the person who asked."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DecisionError):
+    pass
+
+
+class InvalidDecision(DecisionError):
+    pass
+
+
+class AlreadyDecided(DecisionError):
+    def __init__(self, *, status: str, decided_by: str | None, decided_at: datetime | None):
+        self.status = status
+        self.decided_by = decided_by
+        self.decided_at = decided_at
+        who = decided_by or "someone"
+        when = timezone.localtime(decided_at).strftime("%Y-%m-%d %H:%M:%S %Z") if decided_at else "an unknown time"
+        super().__init__(f"This item was already {status} by {who} at {when}. Nothing was changed.")
+
+
+class NotReopenable(DecisionError):
+    pass
+
+
+class NotRequeueable(DecisionError):
+    pass
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    approval_id: uuid.UUID
+    artifact_id: uuid.UUID
+    status: str
+    decided_by: str
+    decided_at: datetime
+    jobs_moved: int
+
+
+@dataclass(frozen=True)
+class ReopenResult:
+    old_approval_id: uuid.UUID
+    new_approval_id: uuid.UUID
+    artifact_id: uuid.UUID
+    jobs_moved: int
+
+
+@dataclass(frozen=True)
+class RequeueResult:
+    job_id: uuid.UUID
+    previous_status: str
+
+
+def clean_notes(notes: str | None, *, required: bool) -> str:
+    notes = (notes or "").strip()
+    if required and not notes:
+        raise InvalidDecision("A reason is required to reject: say what should change.")
+    if len(notes) > NOTES_MAX_LENGTH:
+        raise InvalidDecision(f"Notes are limited to {NOTES_MAX_LENGTH:,} characters (these have {len(notes):,}).")
+    if "\x00" in notes:
+        raise InvalidDecision("Notes cannot contain NUL characters.")
+    return notes
+
+
+def _notify(payload: dict) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("select pg_notify(%s, %s)", [NOTIFY_CHANNEL, json.dumps(payload, default=str)])
+
+
+def decide(*, approval_id: uuid.UUID | str, decision: str, notes: str | None, decided_by: str) -> DecisionResult:
+    """Approve or reject a pending approval and move its jobs on, all or nothing."""
+    if decision not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
+        raise InvalidDecision(f"Unknown decision {decision!r}: use approved or rejected.")
+    notes = clean_notes(notes, required=decision == ApprovalStatus.REJECTED)
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Conditional on still pending: of two racing reviewers, the second
+            # waits for the first's row lock, then matches no row.
+            cursor.execute(
+                """update approvals
+                      set status = %s, notes = %s, decided_by = %s, decided_at = now()
+                    where id = %s and status = 'pending'
+                returning artifact_id, decided_at""",
+                [decision, notes or None, decided_by, str(approval_id)],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            current = Approval.objects.filter(id=approval_id).values("status", "decided_by", "decided_at").first()
+            if current is None:
+                raise NotFound("This approval does not exist (it may have been deleted).")
+            raise AlreadyDecided(**current)
+        artifact_id, decided_at = row
+
+        waiting_jobs = Job.objects.filter(output_artifact_id=artifact_id, status=JobStatus.NEEDS_APPROVAL)
+        if decision == ApprovalStatus.APPROVED:
+            jobs_moved = waiting_jobs.update(status=JobStatus.DONE, error=None, finished_at=decided_at)
+        else:
+            jobs_moved = waiting_jobs.update(
+                status=JobStatus.FAILED, error=f"Rejected by {decided_by}: {notes}", finished_at=decided_at
+            )
+        _notify({"approval_id": approval_id, "artifact_id": artifact_id, "status": decision, "decided_by": decided_by})
+    logger.info("approval %s %s by %s; %d job(s) moved on", approval_id, decision, decided_by, jobs_moved)
+    return DecisionResult(
+        approval_id=uuid.UUID(str(approval_id)),
+        artifact_id=artifact_id,
+        status=decision,
+        decided_by=decided_by,
+        decided_at=decided_at,
+        jobs_moved=jobs_moved,
+    )
+
+
+def reopen(*, approval_id: uuid.UUID | str, reopened_by: str) -> ReopenResult:
+    """Put a decided artifact back in the queue: a new pending row; the old decision stays as history."""
+    with transaction.atomic():
+        old = Approval.objects.select_for_update().filter(id=approval_id).first()
+        if old is None:
+            raise NotFound("This approval does not exist (it may have been deleted).")
+        if old.status == ApprovalStatus.PENDING:
+            raise NotReopenable("This approval is still pending: there is nothing to reopen.")
+        if Approval.objects.filter(artifact_id=old.artifact_id, status=ApprovalStatus.PENDING).exists():
+            raise NotReopenable("This artifact already has a pending approval in the queue.")
+        new = Approval.objects.create(artifact_id=old.artifact_id, status=ApprovalStatus.PENDING)
+        jobs_moved = Job.objects.filter(
+            output_artifact_id=old.artifact_id, status__in=[JobStatus.DONE, JobStatus.FAILED]
+        ).update(status=JobStatus.NEEDS_APPROVAL, error=None, finished_at=None)
+        _notify(
+            {"approval_id": new.id, "artifact_id": old.artifact_id, "status": "pending", "reopened_by": reopened_by}
+        )
+    logger.info("approval %s reopened by %s as %s", old.id, reopened_by, new.id)
+    return ReopenResult(
+        old_approval_id=old.id, new_approval_id=new.id, artifact_id=old.artifact_id, jobs_moved=jobs_moved
+    )
+
+
+def requeue(*, job_id: uuid.UUID | str, requeued_by: str) -> RequeueResult:
+    """Send a failed job back to the pipeline: queued, error cleared, attempts kept."""
+    with transaction.atomic():
+        updated = Job.objects.filter(id=job_id, status=JobStatus.FAILED).update(
+            status=JobStatus.QUEUED, error=None, started_at=None, finished_at=None
+        )
+        if not updated:
+            status = Job.objects.filter(id=job_id).values_list("status", flat=True).first()
+            if status is None:
+                raise NotFound("This job does not exist (it may have been deleted).")
+            raise NotRequeueable(f"Only failed jobs can be requeued; this one is {status}.")
+    logger.info("job %s requeued by %s", job_id, requeued_by)
+    return RequeueResult(job_id=uuid.UUID(str(job_id)), previous_status=JobStatus.FAILED)
