@@ -1,0 +1,48 @@
+# Flow Review: `make run` serves the app with demo data; `make test` runs the whole suite.
+# Needs only Python 3.10+ and make: everything else goes into .venv, the database into var/.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format install install-dev db clean-db
+
+run: install db
+	@$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "Flow Review is starting on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	@$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Start the database if embedded, apply the SQL schema, then Django's own tables.
+db: install
+	$(BIN)/python manage.py apply_sql --wait 30
+	$(BIN)/python manage.py migrate --noinput
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10) and "Flow Review needs Python 3.10 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(VENV)/.installed $@
