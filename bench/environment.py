@@ -1,0 +1,236 @@
+"""Benchmark databases and a production-like server for them.
+
+Each scale gets a database of its own on the benchmark's PostgreSQL server
+(DATABASE_URL's server when set, else the embedded one), built by the same
+commands a deployer runs: apply_sql, migrate, then seed_bulk.
+"""
+
+import http.client
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BENCH_PASSWORD = "bench-" + secrets.token_urlsafe(12)
+REVIEWERS = [f"bench_reviewer_{n}" for n in range(1, 9)]
+OPS_USER = "bench_ops"
+
+
+def server_url() -> str:
+    """URL of the server's maintenance database, starting the embedded server if that is the one."""
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    sys.path.insert(0, str(ROOT))
+    from approvals.embedded_postgres.base import ensure_embedded_server
+
+    data_dir = ROOT / "var" / "pgdata"
+    ensure_embedded_server(str(data_dir))
+    return f"postgresql://postgres@/postgres?host={data_dir}"
+
+
+def database_url(name: str) -> str:
+    parts = urlsplit(server_url())
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def manage(*args: str, database: str, check: bool = True, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url(database), **env},
+        check=check,
+        capture_output=True,
+        text=True,
+    )
+
+
+def timed_manage(*args: str, database: str) -> float:
+    started = time.perf_counter()
+    manage(*args, database=database)
+    return time.perf_counter() - started
+
+
+def database_is_seeded(name: str, artifacts: int) -> bool:
+    try:
+        with psycopg.connect(database_url(name), connect_timeout=5) as conn:
+            count = conn.execute("select count(*) from public.artifacts").fetchone()[0]
+            users = conn.execute(
+                "select count(*) from django.auth_user where username = any(%s)", [[*REVIEWERS, OPS_USER]]
+            ).fetchone()[0]
+    except psycopg.Error:
+        return False
+    return count == artifacts and users == len(REVIEWERS) + 1
+
+
+def recreate_database(name: str) -> None:
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+
+
+def build_database(name: str, *, artifacts: int, pending: int | None = None, log=print) -> dict:
+    """A fresh database at this scale; returns the apply_sql timings measured on the way."""
+    recreate_database(name)
+    fresh = timed_manage("apply_sql", database=name)
+    noop = timed_manage("apply_sql", database=name)
+    manage("migrate", "--noinput", database=name)
+    seed_args = ["seed_bulk", "--artifacts", str(artifacts)]
+    if pending is not None:
+        seed_args += ["--pending", str(pending)]
+    started = time.perf_counter()
+    manage(*seed_args, database=name)
+    log(f"  {name}: seeded {artifacts:,} artifacts in {time.perf_counter() - started:.1f} s")
+    create_users(name)
+    return {"apply_sql_fresh_s": fresh, "apply_sql_noop_s": noop}
+
+
+def create_users(name: str) -> None:
+    script = (
+        "from django.contrib.auth.models import Group, User\n"
+        "reviewers = Group.objects.get(name='Reviewers')\n"
+        f"password = {BENCH_PASSWORD!r}\n"
+        f"for username in {REVIEWERS!r}:\n"
+        "    user, _ = User.objects.get_or_create(username=username)\n"
+        "    user.set_password(password); user.save(); user.groups.add(reviewers)\n"
+        f"ops, _ = User.objects.get_or_create(username={OPS_USER!r})\n"
+        "ops.is_staff = ops.is_superuser = True; ops.set_password(password); ops.save()\n"
+    )
+    manage("shell", "-c", script, database=name)
+
+
+def reset_passwords(name: str) -> None:
+    """A reused database keeps its users; this run's password is new."""
+    create_users(name)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(database: str) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database_url(database),
+        "WEB_CONCURRENCY": "2",
+        "LOG_LEVEL": "warning",
+    }
+
+
+@contextmanager
+def gunicorn_server(database: str):
+    """Gunicorn with the repository's config, 2 workers, DEBUG off; yields its base URL."""
+    port = free_port()
+    env = production_env(database)
+    subprocess.run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            "/dev/null",
+            "flowsite.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if get(base, "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start: {process.stderr.read()[-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def get(base: str, path: str, cookie: str = "") -> tuple[int, dict, str]:
+    host, port = urlsplit(base).hostname, urlsplit(base).port
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+    response = conn.getresponse()
+    body = response.read().decode("utf-8", "replace")
+    headers = {k.lower(): v for k, v in response.getheaders()}
+    cookies = [v for k, v in response.getheaders() if k.lower() == "set-cookie"]
+    headers["set-cookie-all"] = cookies
+    conn.close()
+    return response.status, headers, body
+
+
+def post(base: str, path: str, fields: dict, cookie: str) -> tuple[int, dict]:
+    host, port = urlsplit(base).hostname, urlsplit(base).port
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.request(
+        "POST",
+        path,
+        body=urlencode(fields),
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded", "Referer": base + path},
+    )
+    response = conn.getresponse()
+    response.read()
+    headers = {k.lower(): v for k, v in response.getheaders()}
+    headers["set-cookie-all"] = [v for k, v in response.getheaders() if k.lower() == "set-cookie"]
+    conn.close()
+    return response.status, headers
+
+
+def cookie_value(set_cookies: list[str], name: str) -> str | None:
+    for header in set_cookies:
+        match = re.match(rf"{name}=([^;]*)", header)
+        if match:
+            return match.group(1)
+    return None
+
+
+def log_in(base: str, username: str) -> tuple[str, str]:
+    """Log in through the login form; returns (Cookie header, CSRF token)."""
+    status, headers, body = get(base, "/login/")
+    csrf = cookie_value(headers["set-cookie-all"], "csrftoken")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    status, headers = post(
+        base,
+        "/login/",
+        {"username": username, "password": BENCH_PASSWORD, "csrfmiddlewaretoken": token},
+        f"csrftoken={csrf}",
+    )
+    session = cookie_value(headers["set-cookie-all"], "sessionid")
+    if status != 302 or not session:
+        raise RuntimeError(f"login as {username} failed with HTTP {status}")
+    csrf = cookie_value(headers["set-cookie-all"], "csrftoken") or csrf
+    return f"sessionid={session}; csrftoken={csrf}", csrf

@@ -1,0 +1,237 @@
+"""The load benchmark: the queue and decisions at 1,000 and 1,000,000 artifacts.
+
+    python -m bench.load                # small and large scale, 5 rounds of 10 s per page
+    python -m bench.load --reuse        # keep already-seeded databases (seeding 1M takes minutes)
+    python -m bench.load --large 100000 --rounds 3 --seconds 5   # a quicker look
+
+Prints one table, ratios first, then this machine's absolute figures.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+from bench.drivers import HttpDecisions, SqlDecisions, decisions_per_second, pending_ids, wrk
+from bench.environment import (
+    OPS_USER,
+    PYTHON,
+    REVIEWERS,
+    ROOT,
+    build_database,
+    database_is_seeded,
+    database_url,
+    get,
+    gunicorn_server,
+    log_in,
+    reset_passwords,
+)
+
+DEEP_PAGES = 20
+
+
+def prepare(name: str, artifacts: int, *, reuse: bool, pending: int | None = None) -> dict:
+    if reuse and database_is_seeded(name, artifacts):
+        print(f"  {name}: reusing {artifacts:,} artifacts")
+        reset_passwords(name)
+        return {}
+    return build_database(name, artifacts=artifacts, pending=pending)
+
+
+def deep_queue_path(base: str, cookie: str) -> str:
+    """The queue URL a reviewer reaches after pressing "Load more" DEEP_PAGES times."""
+    path = "/?limit=50"
+    for _ in range(DEEP_PAGES):
+        status, _, body = get(base, path, cookie)
+        match = re.search(r'hx-get="([^"]*after=[^"]*)"', body)
+        if status != 200 or not match:
+            raise RuntimeError(f"no 'Load more' link on {path} (HTTP {status})")
+        path = match.group(1).replace("&amp;", "&")
+    return path
+
+
+def filtered_queue_path(database: str) -> str:
+    import psycopg
+
+    with psycopg.connect(database_url(database)) as conn:
+        project_id, family = conn.execute(
+            """select a.project_id, case when a.mime_type like 'image/%%' then 'image' else 'text' end
+                 from approvals p join artifacts a on a.id = p.artifact_id
+                where p.status = 'pending' and a.kind = 'file' and a.mime_type like 'image/%%'
+                order by p.created_at limit 1"""
+        ).fetchone()
+    return f"/?project={project_id}&family={family}&limit=50"
+
+
+def query_counts(database: str) -> dict:
+    result = subprocess.run(
+        [PYTHON, "-m", "bench.query_counts"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url(database), "DJANGO_SETTINGS_MODULE": "bench.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure_pages(database: str, *, rounds: int, seconds: int) -> dict[str, list[dict]]:
+    with gunicorn_server(database) as base:
+        reviewer_cookie, _ = log_in(base, REVIEWERS[0])
+        ops_cookie, _ = log_in(base, OPS_USER)
+        review_id = pending_ids(database)[500]
+        pages = {
+            "floor": ("/bench/floor/", reviewer_cookie),
+            "queue": ("/?limit=50", reviewer_cookie),
+            "queue_deep": (deep_queue_path(base, reviewer_cookie), reviewer_cookie),
+            "queue_filtered": (filtered_queue_path(database), reviewer_cookie),
+            "review": (f"/approvals/{review_id}/", reviewer_cookie),
+            "admin_pending": ("/admin/approvals/approval/?status__exact=pending", ops_cookie),
+        }
+        for name, (path, cookie) in pages.items():
+            status, _, _ = get(base, path, cookie)
+            if status != 200:
+                raise RuntimeError(f"{name} {path} answered HTTP {status}")
+        results: dict[str, list[dict]] = {name: [] for name in pages}
+        for round_number in range(rounds):
+            # Interleaved, so that drift on the machine touches every page alike.
+            for name, (path, cookie) in pages.items():
+                results[name].append(wrk(base + path, cookie, seconds=seconds))
+            print(f"  {database}: round {round_number + 1}/{rounds} done")
+    return results
+
+
+def measure_decisions(database: str, *, items: int, rounds: int) -> dict:
+    http_rates, sql_rates, checks = [], [], []
+    for _ in range(rounds):
+        prepare(database, items, reuse=False, pending=items)
+        ids = pending_ids(database)
+        with gunicorn_server(database) as base:
+            sessions = [log_in(base, username) for username in REVIEWERS]
+            work = HttpDecisions(
+                base, sessions, lambda i: f"/approvals/{i}/decide/", {"decision": "approve", "notes": "ok"}
+            )
+            rate, outcomes = decisions_per_second(ids, work)
+        http_rates.append(rate)
+        checks.append(decided_exactly_once(database, items, outcomes))
+        prepare(database, items, reuse=False, pending=items)
+        rate, outcomes = decisions_per_second(pending_ids(database), SqlDecisions(database))
+        sql_rates.append(rate)
+        if outcomes["won"] != items:
+            raise RuntimeError(f"raw SQL decided {outcomes['won']} of {items}")
+    return {"http": http_rates, "sql": sql_rates, "checks": checks}
+
+
+def decided_exactly_once(database: str, items: int, outcomes) -> str:
+    import psycopg
+
+    with psycopg.connect(database_url(database)) as conn:
+        decided, pending, done = conn.execute(
+            """select count(*) filter (where status = 'approved'), count(*) filter (where status = 'pending'),
+                      (select count(*) from jobs where status = 'done')
+                 from approvals"""
+        ).fetchone()
+    redirects = sum(count for status, count in outcomes.items() if status in (302, 303))
+    ok = decided == items and pending == 0 and redirects == items and done >= items
+    return f"{decided:,} decided, {pending} pending, {redirects:,} redirects: {'OK' if ok else 'MISMATCH'}"
+
+
+def med(values: list[dict], key: str) -> float:
+    return statistics.median(v[key] for v in values)
+
+
+def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times: dict, args) -> str:
+    queue_small, queue_large = med(small["queue"], "p50"), med(large["queue"], "p50")
+    rows = [
+        ("queue p50, large ÷ small", queue_large / queue_small, "≤ 1.3"),
+        ("queue p50 after 20 'Load more' ÷ first page (large)", med(large["queue_deep"], "p50") / queue_large, "≤ 1.3"),
+        (
+            "queue p50 filtered by project + family ÷ first page (large)",
+            med(large["queue_filtered"], "p50") / queue_large,
+            "≤ 1.5",
+        ),
+        ("queue req/s ÷ floor req/s (large)", med(large["queue"], "rps") / med(large["floor"], "rps"), "≥ 0.4"),
+        ("review req/s ÷ floor req/s (large)", med(large["review"], "rps") / med(large["floor"], "rps"), "≥ 0.3"),
+        ("queue p50 ÷ admin pending changelist p50 (large)", queue_large / med(large["admin_pending"], "p50"), "≤ 0.5"),
+        (
+            "decisions/s HTTP ÷ raw SQL, 8 concurrent",
+            statistics.median(decisions["http"]) / statistics.median(decisions["sql"]),
+            "≥ 0.2",
+        ),
+    ]
+    lines = [
+        f"Flow Review load benchmark: small {args.small:,} / large {args.large:,} artifacts, "
+        f"{args.rounds} rounds × {args.seconds} s per page, medians",
+        "",
+        "| ratio | value | target | met |",
+        "|---|---|---|---|",
+    ]
+    for label, value, target in rows:
+        limit = float(target.split()[1])
+        met = value <= limit if target.startswith("≤") else value >= limit
+        lines.append(f"| {label} | {value:.2f} | {target} | {'yes' if met else 'NO'} |")
+    lines += [
+        f"| SQL queries per queue page (25 / 50 / 100 rows) | {counts['queue_25']} / {counts['queue_50']} / "
+        f"{counts['queue_100']} | constant, ≤ 6 | "
+        f"{'yes' if counts['queue_25'] == counts['queue_100'] <= 6 else 'NO'} |",
+        f"| SQL queries per review page | {counts['review']} | ≤ 10 | {'yes' if counts['review'] <= 10 else 'NO'} |",
+        "",
+        "This machine's absolute figures (medians):",
+        "",
+        "| page | scale | p50 ms | p99 ms | req/s |",
+        "|---|---|---|---|---|",
+    ]
+    for scale, results in (("small", small), ("large", large)):
+        for name, values in results.items():
+            lines.append(
+                f"| {name} | {scale} | {med(values, 'p50'):.2f} | {med(values, 'p99'):.2f} | {med(values, 'rps'):.0f} |"
+            )
+    lines += [
+        "",
+        f"Decisions: HTTP {statistics.median(decisions['http']):.0f}/s, raw SQL "
+        f"{statistics.median(decisions['sql']):.0f}/s (rounds: "
+        + ", ".join(f"{h:.0f} vs {s:.0f}" for h, s in zip(decisions["http"], decisions["sql"], strict=True))
+        + "); "
+        + "; ".join(decisions["checks"]),
+    ]
+    if apply_times:
+        lines.append(
+            f"apply_sql on an empty database: {apply_times['apply_sql_fresh_s']:.2f} s; "
+            f"no-op run: {apply_times['apply_sql_noop_s']:.2f} s (each a whole `manage.py` process)"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--decision-items", type=int, default=2_000)
+    parser.add_argument("--decision-rounds", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true", help="reuse seeded databases of the same size")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    print("Preparing databases")
+    apply_times = prepare("bench_small", args.small, reuse=args.reuse)
+    prepare("bench_large", args.large, reuse=args.reuse)
+    print("Measuring pages")
+    small = measure_pages("bench_small", rounds=args.rounds, seconds=args.seconds)
+    large = measure_pages("bench_large", rounds=args.rounds, seconds=args.seconds)
+    counts = query_counts("bench_large")
+    print("Measuring decisions")
+    decisions = measure_decisions("bench_decisions", items=args.decision_items, rounds=args.decision_rounds)
+    print()
+    print(report(small, large, counts, decisions, apply_times, args))
+    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
