@@ -1,11 +1,44 @@
-"""How an artifact is shown on the review page: one template and its context per kind."""
+"""How an artifact is shown on the review page: one template and its context per kind.
 
+File artifacts are shown by what their stored bytes are (approvals.media), not
+by their declared type or name. Players and frames point at the file view,
+which serves only a safe list inline. A missing object, an invalid key or a
+storage outage each become a notice in the page, never an error page.
+"""
+
+import codecs
+import csv
+import io
 import json
 from dataclasses import dataclass, field
 
+import nh3
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from markdown_it import MarkdownIt
+
+from approvals import media
 from approvals.models import Artifact, ArtifactKind
+from approvals.storage import InvalidStoragePath, ObjectMissing, StorageUnavailable, artifact_storage
 
 TEXT_PREVIEW_LIMIT = 256 * 1024
+CSV_PREVIEW_ROWS = 50
+CSV_PREVIEW_COLUMNS = 30
+CSV_CELL_LIMIT = 300
+
+# Rendered markdown keeps structure and links; no images (a tag like
+# <img src="/some/app/url"> would make the reviewer's browser send requests).
+MARKDOWN_TAGS = nh3.ALLOWED_TAGS - {"img", "map", "area"}
+_markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+# Declared types that name the same thing as what the bytes say.
+_SAME_TYPE = {
+    ("image/jpg", "image/jpeg"),
+    ("image/png", "image/apng"),
+    ("audio/wav", "audio/x-wav"),
+    ("audio/flac", "audio/x-flac"),
+    ("application/x-pdf", "application/pdf"),
+}
 
 
 @dataclass(frozen=True)
@@ -19,27 +52,147 @@ def preview_for(artifact: Artifact) -> ArtifactPreview:
         return _text_preview(artifact.body_text or "")
     if artifact.kind == ArtifactKind.JSON:
         return _json_preview(artifact.body_json)
-    return ArtifactPreview(
-        "approvals/previews/file.html",
-        {"name": artifact.name, "mime_type": artifact.mime_type, "size_bytes": artifact.size_bytes},
-    )
+    return _file_preview(artifact)
 
 
 def _text_preview(text: str) -> ArtifactPreview:
     return ArtifactPreview(
-        "approvals/previews/text.html",
-        {
-            "text": text[:TEXT_PREVIEW_LIMIT],
-            "truncated": len(text) > TEXT_PREVIEW_LIMIT,
-            "characters": len(text),
-            "words": len(text.split()),
-        },
+        "approvals/previews/text.html", _text_context(text, truncated=len(text) > TEXT_PREVIEW_LIMIT)
     )
+
+
+def _text_context(text: str, *, truncated: bool) -> dict:
+    shown = text[:TEXT_PREVIEW_LIMIT]
+    return {
+        "text": shown,
+        "truncated": truncated or len(text) > TEXT_PREVIEW_LIMIT,
+        "characters": len(text),
+        "words": len(text.split()),
+    }
 
 
 def _json_preview(value) -> ArtifactPreview:
+    return ArtifactPreview("approvals/previews/json.html", _json_context(value))
+
+
+def _json_context(value) -> dict:
     pretty = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
-    return ArtifactPreview(
-        "approvals/previews/json.html",
-        {"pretty": pretty, "json_type": type(value).__name__, "lines": pretty.count("\n") + 1},
+    return {"pretty": pretty, "json_type": type(value).__name__, "lines": pretty.count("\n") + 1}
+
+
+def _file_preview(artifact: Artifact) -> ArtifactPreview:
+    file_url = reverse("artifact-file", args=[artifact.id])
+    context = {
+        "name": artifact.name,
+        "storage_path": artifact.storage_path,
+        "declared_type": artifact.mime_type,
+        "file_url": file_url,
+        "download_url": f"{file_url}?download=1",
+    }
+    storage = artifact_storage()
+    try:
+        stored, head = storage.read_head(artifact.storage_path, media.SNIFF_BYTES)
+        found = media.detect_media(head, declared=artifact.mime_type, name=artifact.name)
+        context |= {
+            "media_type": found.mime,
+            "family": found.family,
+            "size_bytes": stored.size,
+            "openable": found.served_as()[1],
+            "type_differs": _type_differs(artifact.mime_type, found),
+        }
+        if found.family in {media.IMAGE, media.VIDEO, media.AUDIO, media.PDF}:
+            return ArtifactPreview(f"approvals/previews/file_{found.family}.html", context)
+        if not found.is_text:
+            return ArtifactPreview("approvals/previews/file.html", context)
+        if stored.size > len(head):
+            _, head = storage.read_head(artifact.storage_path, TEXT_PREVIEW_LIMIT)
+    except InvalidStoragePath as error:
+        return _problem(context, "invalid", str(error))
+    except ObjectMissing:
+        return _problem(context, "missing", "")
+    except StorageUnavailable as error:
+        return _problem(context, "unavailable", str(error))
+    truncated = stored.size > len(head)
+    return _text_file_preview(found, _decode(head, complete=not truncated), truncated=truncated, context=context)
+
+
+def _text_file_preview(found: media.MediaType, text: str, *, truncated: bool, context: dict) -> ArtifactPreview:
+    context = context | _text_context(text, truncated=truncated)
+    if found.family == media.MARKDOWN:
+        return ArtifactPreview("approvals/previews/file_markdown.html", context | {"html": render_markdown(text)})
+    if found.family == media.CSV:
+        return ArtifactPreview("approvals/previews/file_csv.html", context | _csv_context(text, truncated=truncated))
+    if found.family == media.JSON:
+        if truncated:
+            notice = "Too large to format: showing the first 256 KB as text."
+            return ArtifactPreview("approvals/previews/file_text.html", context | {"text_notice": notice})
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            notice = f"Not valid JSON ({error}): shown as text."
+            return ArtifactPreview("approvals/previews/file_text.html", context | {"text_notice": notice})
+        return ArtifactPreview("approvals/previews/file_json.html", context | _json_context(value))
+    if found.family in {media.HTML, media.SVG, media.XML}:
+        return ArtifactPreview("approvals/previews/file_source.html", context)
+    return ArtifactPreview("approvals/previews/file_text.html", context)
+
+
+def render_markdown(text: str) -> str:
+    """Markdown to HTML, then sanitised: raw HTML in the source is allowed through the parser, nh3 decides."""
+    cleaned = nh3.clean(
+        _markdown.render(text),
+        tags=MARKDOWN_TAGS,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
     )
+    return mark_safe(cleaned)  # noqa: S308 - nh3 output, sanitised just above
+
+
+def _csv_context(text: str, *, truncated: bool) -> dict:
+    if truncated:
+        # The last line may be cut in the middle.
+        text = text.rsplit("\n", 1)[0]
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    rows = []
+    counted = 0
+    more_columns = False
+    try:
+        for row in csv.reader(io.StringIO(text), dialect):
+            counted += 1
+            more_columns = more_columns or len(row) > CSV_PREVIEW_COLUMNS
+            if len(rows) < CSV_PREVIEW_ROWS + 1:
+                rows.append([cell[:CSV_CELL_LIMIT] for cell in row[:CSV_PREVIEW_COLUMNS]])
+    except csv.Error as error:
+        return {"csv_error": str(error), "header": [], "rows": [], "row_count": 0}
+    header, body = (rows[0], rows[1:]) if rows else ([], [])
+    return {
+        "header": header,
+        "rows": body,
+        "row_count": max(counted - 1, 0),
+        "rows_are_sample": truncated,
+        "more_columns": more_columns,
+    }
+
+
+def _decode(data: bytes, *, complete: bool) -> str:
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        # Not final when cut: a multi-byte character split at the limit is left out, not garbled.
+        return codecs.getincrementaldecoder("utf-8")().decode(data, final=complete)
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _type_differs(declared: str | None, found: media.MediaType) -> bool:
+    stated = media.declared_mime(declared)
+    if not stated or stated == found.mime or (stated, found.mime) in _SAME_TYPE:
+        return False
+    # Text subtypes (text/plain vs text/csv) are a matter of presentation, not a wrong label.
+    return not (found.is_text and stated.startswith("text/"))
+
+
+def _problem(context: dict, problem: str, detail: str) -> ArtifactPreview:
+    return ArtifactPreview("approvals/previews/file_problem.html", context | {"problem": problem, "detail": detail})

@@ -156,11 +156,64 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STORAGE_BUCKET = "flow-artifacts"
 STORAGE_ROOT = Path(os.environ.get("STORAGE_ROOT", VAR_DIR / "storage" / STORAGE_BUCKET))
 
-STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+# Thumbnails are derived data: kept on local disk beside the app, never written
+# into the pipeline's bucket (the app only needs read access there).
+THUMBNAIL_CACHE_DIR = Path(os.environ.get("THUMBNAIL_CACHE_DIR", VAR_DIR / "cache" / "thumbnails"))
+
+
+def s3_storage(environ) -> dict:
+    """Supabase Storage (or any S3 service) through its S3-compatible endpoint.
+
+    Path-style addressing and SigV4 are what Supabase's endpoint accepts; short
+    timeouts and few retries so an outage shows a notice in seconds, not minutes.
+    """
+    from botocore.config import Config
+
+    def required(name: str) -> str:
+        value = environ.get(name, "")
+        if not value:
+            raise ImproperlyConfigured(f"{name} must be set when STORAGE_BACKEND=s3.")
+        return value
+
+    return {
+        "BACKEND": "approvals.storage.S3ArtifactStorage",
+        "OPTIONS": {
+            "bucket_name": environ.get("S3_BUCKET") or STORAGE_BUCKET,
+            "endpoint_url": required("S3_ENDPOINT_URL"),
+            "region_name": required("S3_REGION"),
+            "access_key": required("S3_ACCESS_KEY_ID"),
+            "secret_key": required("S3_SECRET_ACCESS_KEY"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "client_config": Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                connect_timeout=float(environ.get("S3_CONNECT_TIMEOUT", "3")),
+                read_timeout=float(environ.get("S3_READ_TIMEOUT", "20")),
+                retries={"max_attempts": 2, "mode": "standard"},
+                # S3-compatible services do not all accept the CRC checksums
+                # recent botocore adds to every request by default.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        },
+    }
+
+
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local").strip().lower()
+if STORAGE_BACKEND == "s3":
+    _artifact_storage = s3_storage(os.environ)
+elif STORAGE_BACKEND == "local":
+    _artifact_storage = {
+        "BACKEND": "approvals.storage.LocalArtifactStorage",
         "OPTIONS": {"location": str(STORAGE_ROOT)},
-    },
+    }
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be 'local' or 's3', not {STORAGE_BACKEND!r}.")
+
+STORAGES = {
+    "default": _artifact_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
