@@ -4,6 +4,16 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
+# Local and S3 (moto server) buckets for the storage, file view and preview tests.
+from approvals.tests.storage_fixtures import (  # noqa: F401
+    bucket,
+    isolated_file_caches,
+    local_bucket,
+    moto_server,
+    private_moto_server,
+    s3_bucket,
+)
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_test_environment, django_db_blocker):
