@@ -1,5 +1,6 @@
 """What migrate needs around the SQL schema: Django's own schema, the Reviewers group."""
 
+from django.apps import apps as global_apps
 from django.conf import settings
 from django.db import connections
 
@@ -16,12 +17,13 @@ def ensure_django_schema(*, using, **kwargs):
         cursor.execute(f'create schema if not exists "{settings.DJANGO_SCHEMA}"')
 
 
-def ensure_reviewers_group(*, using, apps, **kwargs):
+def ensure_reviewers_group(*, using, apps=global_apps, **kwargs):
+    # flush (run after every transactional test) sends post_migrate without apps.
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group, _ = Group.objects.using(using).get_or_create(name=REVIEWERS_GROUP)
-    permission = Permission.objects.using(using).filter(
-        content_type__app_label="approvals", codename="can_review"
-    ).first()
+    permission = (
+        Permission.objects.using(using).filter(content_type__app_label="approvals", codename="can_review").first()
+    )
     if permission is not None:
         group.permissions.add(permission)
