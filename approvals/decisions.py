@@ -89,6 +89,15 @@ def clean_notes(notes: str | None, *, required: bool) -> str:
     return notes
 
 
+def _approval_uuid(approval_id: uuid.UUID | str) -> uuid.UUID:
+    # A malformed id would otherwise reach PostgreSQL as a DataError and abort
+    # the caller's transaction; it names no approval, so say so.
+    try:
+        return approval_id if isinstance(approval_id, uuid.UUID) else uuid.UUID(str(approval_id))
+    except ValueError as exc:
+        raise NotFound("This approval does not exist (the id is not valid).") from exc
+
+
 def _notify(payload: dict) -> None:
     with connection.cursor() as cursor:
         cursor.execute("select pg_notify(%s, %s)", [NOTIFY_CHANNEL, json.dumps(payload, default=str)])
@@ -96,6 +105,7 @@ def _notify(payload: dict) -> None:
 
 def decide(*, approval_id: uuid.UUID | str, decision: str, notes: str | None, decided_by: str) -> DecisionResult:
     """Approve or reject a pending approval and move its jobs on, all or nothing."""
+    approval_id = _approval_uuid(approval_id)
     if decision not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
         raise InvalidDecision(f"Unknown decision {decision!r}: use approved or rejected.")
     notes = clean_notes(notes, required=decision == ApprovalStatus.REJECTED)

@@ -43,3 +43,32 @@ class _Discard:
 
     def flush(self):
         pass
+
+
+@pytest.fixture
+def reviewer(db):
+    from approvals.tests.factories import make_reviewer
+
+    return make_reviewer("reviewer")
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    client.force_login(reviewer)
+    return client
+
+
+# Children first; cascade covers rows the pipeline linked across tables.
+PIPELINE_TABLES = ("runs", "approvals", "jobs", "artifacts", "projects")
+
+
+@pytest.fixture
+def transactional_pipeline_db(transactional_db):
+    """A transactional database whose pipeline rows are removed after the test.
+
+    Django's flush after a transactional test empties managed tables only; the
+    pipeline's tables are unmanaged, so committed rows would leak into later tests.
+    """
+    yield
+    with connections["default"].cursor() as cursor:
+        cursor.execute(f"truncate {', '.join(PIPELINE_TABLES)} cascade")
