@@ -78,6 +78,18 @@ def test_png_is_streamed_inline_with_validators_and_safety_headers(reviewer_clie
     assert body(response) == png
 
 
+def test_pdf_is_inline_in_a_sandbox_and_may_be_framed_by_the_app_only(reviewer_client, local_bucket):
+    artifact = file_artifact(local_bucket, sample_files.pdf_bytes(), name="brief.pdf", mime="application/pdf")
+    response = reviewer_client.get(file_url(artifact))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'inline; filename="brief.pdf"'
+    policy = [directive.strip() for directive in response["Content-Security-Policy"].split(";")]
+    assert policy[0] == "sandbox"
+    assert "frame-ancestors 'self'" in policy
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    body(response)
+
+
 def test_the_type_comes_from_the_bytes_not_the_declared_mime(reviewer_client, bucket):
     pdf = file_artifact(bucket, sample_files.pdf_bytes(), path="p/a.png", name="a.png", mime="image/png")
     response = reviewer_client.get(file_url(pdf))
