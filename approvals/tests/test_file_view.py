@@ -7,8 +7,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils.http import http_date
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
+from approvals.byte_ranges import RangeNotSatisfiable, requested_range
 from approvals.models import ArtifactKind
 from approvals.tests import sample_files
 from approvals.tests.factories import make_artifact, make_reviewer
@@ -256,6 +259,27 @@ def test_a_storage_outage_is_503_with_a_clear_message(reviewer_client, settings,
     assert "File storage is unavailable" in response.content.decode()
     thumbnail = reviewer_client.get(reverse("artifact-thumbnail", args=[artifact.id]))
     assert thumbnail.status_code == 503
+
+
+@given(
+    size=st.integers(min_value=0, max_value=10**12),
+    first=st.one_of(st.none(), st.integers(min_value=0, max_value=2 * 10**12)),
+    last=st.one_of(st.none(), st.integers(min_value=0, max_value=2 * 10**12)),
+)
+def test_any_single_range_is_inside_the_object_or_refused(size, first, last):
+    header = f"bytes={'' if first is None else first}-{'' if last is None else last}"
+    try:
+        answer = requested_range(header, size=size, if_range=None, etag='"e"', last_modified=0)
+    except RangeNotSatisfiable:
+        assert size == 0 or (first is not None and first >= size) or (first is None and last == 0)
+        return
+    if answer is not None:
+        start, end = answer
+        assert 0 <= start <= end < size
+        if first is not None:
+            assert start == first
+        elif last is not None:
+            assert end - start + 1 == min(last, size)
 
 
 # --- Thumbnails ------------------------------------------------------------------------------------------
