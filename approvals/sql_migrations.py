@@ -1,11 +1,11 @@
 """The runner behind `manage.py apply_sql`: applies migrations_sql/ in order, safely.
 
 Each file runs whole in one transaction together with its ledger row, under a
-session advisory lock, on a connection of its own (not Django's).
+session advisory lock, on a connection of its own (not Django's). Everything
+that can be checked before running (changed files, order, transaction
+markers) is checked before anything changes.
 """
 
-import hashlib
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,108 +13,58 @@ from pathlib import Path
 
 import psycopg
 
-LEDGER_SCHEMA = "flow_migrations"
-# Fixed key shared by every deploy of this project: hash of "flow-review:apply_sql".
-ADVISORY_LOCK_KEY = 0x0F10_3E71
+from approvals import sql_ledger as ledger
+from approvals.sql_files import MigrationFile, discover, objects_created, transaction_problems, version_key
+from approvals.sql_reports import (
+    checksum_diff,
+    do_block_offset,
+    format_sql_error,
+    quoted_name_offset,
+    status_table,
+    when,
+)
+from approvals.sql_session import (  # noqa: F401  (connection_params: the command's entry point)
+    EXIT_SQL_FAILED,
+    EXIT_VALIDATION,
+    ApplySqlError,
+    DatabaseSession,
+    connection_params,
+)
+
 SHIM_PATH = Path(__file__).parent / "sql" / "supabase_shim.sql"
-FILE_NAME = re.compile(r"^(?P<version>\d+)_(?P<slug>[A-Za-z0-9_]+)\.sql$")
-NO_TRANSACTION_MARKER = "-- apply_sql: no-transaction"
-
-LEDGER_DDL = f"""
-create schema if not exists {LEDGER_SCHEMA};
-create table if not exists {LEDGER_SCHEMA}.applied_files (
-    version        text primary key,
-    name           text not null,
-    checksum       text not null,
-    applied_text   text not null,
-    installed_by   text not null default current_user,
-    installed_on   timestamptz not null default now(),
-    execution_ms   integer not null,
-    in_transaction boolean not null default true,
-    success        boolean not null default true
-);
-create table if not exists {LEDGER_SCHEMA}.events (
-    id          bigint generated always as identity primary key,
-    version     text,
-    action      text not null check (action in ('apply', 'fail', 'baseline', 'repair', 'rollback')),
-    detail      text not null default '',
-    happened_by text not null default current_user,
-    happened_on timestamptz not null default now()
-);
-revoke all on schema {LEDGER_SCHEMA} from public;
-"""
-
-
-def normalized_text(text: str) -> str:
-    """Text as compared for checksums: no BOM, LF endings, no trailing blanks."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    lines = [line.rstrip() for line in text.split("\n")]
-    return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def checksum(text: str) -> str:
-    return hashlib.sha256(normalized_text(text).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
-class MigrationFile:
+class FileState:
     version: str
     name: str
-    path: Path
-    text: str
-
-    @property
-    def checksum(self) -> str:
-        return checksum(self.text)
-
-    @property
-    def in_transaction(self) -> bool:
-        first_line = normalized_text(self.text).split("\n", 1)[0].strip().lower()
-        return first_line != NO_TRANSACTION_MARKER
+    state: str  # applied, pending, changed, failed, missing
+    migration: MigrationFile | None
+    row: ledger.LedgerRow | None
 
 
-def discover(directory: Path) -> list[MigrationFile]:
-    files = []
-    for path in sorted(Path(directory).glob("*.sql")):
-        match = FILE_NAME.match(path.name)
-        if match:
-            files.append(
-                MigrationFile(version=match["version"], name=path.name, path=path, text=path.read_text("utf-8"))
-            )
-    return sorted(files, key=lambda f: int(f.version))
+def file_states(files: list[MigrationFile], rows: dict[str, ledger.LedgerRow]) -> list[FileState]:
+    by_version = {f.version: f for f in files}
+    states = []
+    for version in sorted(set(by_version) | set(rows), key=version_key):
+        migration, row = by_version.get(version), rows.get(version)
+        if row is None:
+            state = "pending"
+        elif not row.success:
+            state = "failed"
+        elif migration is None:
+            state = "missing"
+        elif row.checksum != migration.checksum:
+            state = "changed"
+        else:
+            state = "applied"
+        name = migration.name if migration else row.name
+        states.append(FileState(version=version, name=name, state=state, migration=migration, row=row))
+    return states
 
 
-def connection_params(django_connection) -> dict:
-    """psycopg connect() arguments for a Django connection (starting an embedded server)."""
-    params = django_connection.get_connection_params()
-    for django_only in ("cursor_factory", "context", "prepare_threshold"):
-        params.pop(django_only, None)
-    return params
-
-
-class Runner:
-    def __init__(self, params: dict, directory: Path, *, django_schema: str, out: Callable[[str], None] = print):
-        self.params = params
-        self.directory = Path(directory)
-        self.django_schema = django_schema
-        self.out = out
-        self.conn: psycopg.Connection | None = None
-
-    def connect(self) -> None:
-        self.conn = psycopg.connect(**self.params, autocommit=True)
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    def lock(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.conn.execute("select pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()[0]:
-            if time.monotonic() > deadline:
-                raise TimeoutError("another apply_sql holds the migration lock")
-            time.sleep(1)
-
+class Runner(DatabaseSession):
+    # --- preparation and validation --------------------------------------
     def is_supabase(self) -> bool:
         row = self.conn.execute(
             "select to_regclass('auth.users') is not null and to_regclass('storage.buckets') is not null"
@@ -122,45 +72,286 @@ class Runner:
         return row[0]
 
     def prepare(self) -> None:
-        """The shim (plain PostgreSQL only), Django's schema and the ledger."""
-        with self.conn.transaction():
-            if not self.is_supabase():
-                self.conn.execute(SHIM_PATH.read_text("utf-8"))
-            self.conn.execute(f'create schema if not exists "{self.django_schema}"')
-            self.conn.execute(LEDGER_DDL)
+        """The shim (plain PostgreSQL only), Django's schema and the ledger, in the current transaction."""
+        if not self.is_supabase():
+            self.conn.execute(SHIM_PATH.read_text("utf-8"))
+        self.conn.execute(f'create schema if not exists "{self.django_schema}"')
+        ledger.create(self.conn)
 
-    def applied(self) -> dict[str, dict]:
-        cursor = self.conn.cursor(row_factory=psycopg.rows.dict_row)
-        return {row["version"]: row for row in cursor.execute(f"select * from {LEDGER_SCHEMA}.applied_files")}
+    def read_state(self) -> list[FileState]:
+        return file_states(discover(self.directory), ledger.applied(self.conn))
+
+    def existing_tables(self, files: list[MigrationFile]) -> list[str]:
+        names = [f"{schema}.{table}" for f in files for schema, table in objects_created(f).tables]
+        if not names:
+            return []
+        rows = self.conn.execute(
+            "select name from unnest(%s::text[]) as name where to_regclass(name) is not null", [names]
+        )
+        return [row[0] for row in rows]
+
+    def validate(
+        self, states: list[FileState], *, allow_out_of_order: bool = False, adopting: bool = False
+    ) -> list[MigrationFile]:
+        """The pending files, in order, once nothing stands in their way; else a stop with exit 3."""
+        pending = [s.migration for s in states if s.state == "pending"]
+        if pending and not adopting and not any(s.row for s in states):
+            tables = self.existing_tables(pending)
+            if tables:
+                raise ApplySqlError(
+                    "The database already has tables that migrations_sql/ creates "
+                    f"({', '.join(tables)}) but no apply_sql ledger: it was probably migrated by hand (for "
+                    "instance in the Supabase SQL editor). Run `manage.py apply_sql --baseline` to check its "
+                    "tables and columns and record the files as applied without running them.",
+                    exit_code=EXIT_VALIDATION,
+                )
+        problems = []
+        versions = [s.version for s in states if s.migration]
+        for duplicate in sorted({v for v in versions if versions.count(v) > 1}):
+            problems.append(f"version {duplicate} is used by more than one file")
+        numbers = [version_key(s.version) for s in states]
+        if len(set(numbers)) != len(numbers):
+            problems.append("two files have the same version number written differently (e.g. 3 and 003)")
+        for s in states:
+            if s.state == "changed":
+                problems.append(
+                    f"{s.name}: checksum mismatch: the file changed after it was applied on "
+                    f"{when(s.row.installed_on)}. Revert it and put the change in a new file, or accept it with "
+                    f"`apply_sql --repair {s.version}`.\n"
+                    + checksum_diff(label=s.name, applied_text=s.row.applied_text, current_text=s.migration.text)
+                )
+            elif s.state == "missing":
+                problems.append(
+                    f"{s.name}: applied on {when(s.row.installed_on)} but no longer in {self.directory}. Restore "
+                    f"it, or remove it from the ledger with `apply_sql --repair {s.version}`."
+                )
+            elif s.state == "failed":
+                problems.append(
+                    f"{s.name}: failed earlier outside a transaction, so it may have left changes behind. Check "
+                    f"what it did, then clear the failed state with `apply_sql --repair {s.version}` to retry it."
+                )
+        applied_numbers = [version_key(s.version) for s in states if s.row]
+        if applied_numbers and not allow_out_of_order:
+            for migration in pending:
+                if version_key(migration.version) < max(applied_numbers):
+                    problems.append(
+                        f"{migration.name}: pending but numbered below a file already applied (out of order, "
+                        "often a merge mistake). Renumber it after the last applied file, or run with "
+                        "--allow-out-of-order."
+                    )
+        for migration in pending:
+            problems += [f"{self.label(migration)}: {p}" for p in transaction_problems(migration)]
+        if problems:
+            raise ApplySqlError(
+                f"apply_sql refused to run: {len(problems)} problem(s) found before anything changed.",
+                exit_code=EXIT_VALIDATION,
+                report="\n\n".join(problems),
+            )
+        return pending
+
+    # --- running files ------------------------------------------------------
+    def execute_file(self, migration: MigrationFile) -> int:
+        started = time.monotonic()
+        self.conn.execute(migration.sql)
+        return round((time.monotonic() - started) * 1000)
 
     def apply_file(self, migration: MigrationFile) -> int:
-        started = time.monotonic()
+        if not migration.in_transaction:
+            # Recorded as failed first: if the statement or this process dies, the ledger says so.
+            ledger.record_applied(self.conn, migration=migration, execution_ms=0, success=False)
+            elapsed_ms = self.execute_file(migration)
+            with self.conn.transaction():
+                ledger.record_applied(self.conn, migration=migration, execution_ms=elapsed_ms)
+            return elapsed_ms
         with self.conn.transaction():
-            self.conn.execute(migration.text)
-            elapsed_ms = round((time.monotonic() - started) * 1000)
-            self.conn.execute(
-                f"""insert into {LEDGER_SCHEMA}.applied_files
-                    (version, name, checksum, applied_text, execution_ms, in_transaction)
-                    values (%s, %s, %s, %s, %s, %s)""",
-                [migration.version, migration.name, migration.checksum, migration.text, elapsed_ms, True],
-            )
-            self.conn.execute(
-                f"insert into {LEDGER_SCHEMA}.events (version, action) values (%s, 'apply')", [migration.version]
-            )
+            elapsed_ms = self.execute_file(migration)
+            ledger.record_applied(self.conn, migration=migration, execution_ms=elapsed_ms)
         return elapsed_ms
 
-    def apply(self, lock_timeout: float = 60) -> list[str]:
-        self.connect()
+    def error_offset(
+        self, migration: MigrationFile, error: psycopg.Error, setup: Callable[[], None] = lambda: None
+    ) -> int | None:
+        """Where in the file the error is: from the server's position, else by re-running it
+        statement by statement in a transaction that is always rolled back."""
+        if error.diag.statement_position:
+            return int(error.diag.statement_position) - 1
+        statements = migration.statements()
+        if not migration.in_transaction:
+            # One statement, run outside a transaction: re-running it is not safe, reading it is.
+            if not statements:
+                return None
+            start, text = statements[0].start, statements[0].text
+            return do_block_offset(migration, start, error) or quoted_name_offset(start, text, error) or start
+
+        class Located(Exception):
+            offset: int | None = None
+
         try:
-            self.lock(lock_timeout)
-            self.prepare()
-            done = self.applied()
-            pending = [f for f in discover(self.directory) if f.version not in done]
+            with self.conn.transaction():
+                setup()
+                for statement in statements:
+                    try:
+                        with self.conn.transaction():
+                            self.conn.execute(statement.text)
+                    except psycopg.Error as again:
+                        found = Located()
+                        if again.sqlstate == error.sqlstate:
+                            position = again.diag.statement_position
+                            found.offset = (
+                                statement.start + int(position) - 1
+                                if position
+                                else do_block_offset(migration, statement.start, again)
+                                or quoted_name_offset(statement.start, statement.text, again)
+                                or statement.start
+                            )
+                        raise found from None
+                raise Located()
+        except Located as located:
+            return located.offset
+        except psycopg.Error:
+            return None
+
+    def failure(
+        self, migration: MigrationFile, error: psycopg.Error, *, offset: int | None, footer: list[str]
+    ) -> ApplySqlError:
+        report = format_sql_error(label=self.label(migration), migration=migration, error=error, offset=offset)
+        return ApplySqlError(
+            f"{migration.name} failed ({error.sqlstate or 'error'}); see above.",
+            exit_code=EXIT_SQL_FAILED,
+            report="\n".join([report, "", *footer]),
+        )
+
+    def prepare_committed(self) -> None:
+        try:
+            with self.conn.transaction():
+                self.prepare()
+        except psycopg.Error as error:
+            raise self.preparation_failed(error) from None
+
+    def preparation_failed(self, error: psycopg.Error) -> ApplySqlError:
+        return ApplySqlError(
+            "Preparing the database failed (the Supabase shim, Django's schema or the ledger); nothing was applied.",
+            exit_code=EXIT_SQL_FAILED,
+            report=f"{SHIM_PATH.name} or the ledger DDL: ERROR {error.sqlstate or ''} {error}".strip(),
+        )
+
+    def apply(self, *, allow_out_of_order: bool = False) -> list[str]:
+        with self.session():
+            pending = self.validate(self.read_state(), allow_out_of_order=allow_out_of_order)
+            self.prepare_committed()
             if not pending:
-                self.out("Nothing to apply: the database is up to date.")
-            for migration in pending:
-                elapsed_ms = self.apply_file(migration)
-                self.out(f"Applying {migration.name} ... OK ({elapsed_ms} ms)")
-            return [f.name for f in pending]
-        finally:
-            self.close()
+                self.say("Nothing to apply: the database is up to date.")
+                return []
+            committed: list[str] = []
+            for index, migration in enumerate(pending):
+                self.start_line(f"Applying {migration.name} ...")
+                try:
+                    elapsed_ms = self.apply_file(migration)
+                except psycopg.Error as error:
+                    self.end_line("FAILED", name=f"Applying {migration.name}")
+                    ledger.log_event(
+                        self.conn, version=migration.version, action="fail", detail=f"{error.sqlstate}: {error}"
+                    )
+                    outcome = (
+                        f"Rolled back {migration.name}: nothing from it was applied; the ledger is unchanged."
+                        if migration.in_transaction
+                        else f"{migration.name} ran outside a transaction: the ledger marks it failed. Check what it "
+                        "changed (a failed CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it), then "
+                        f"`apply_sql --repair {migration.version}` to retry it."
+                    )
+                    not_attempted = [m.name for m in pending[index + 1 :]]
+                    raise self.failure(
+                        migration,
+                        error,
+                        offset=self.error_offset(migration, error),
+                        footer=[
+                            outcome,
+                            f"Committed in this run: {', '.join(committed) or 'none'}.",
+                            f"Not attempted: {', '.join(not_attempted) or 'none'}.",
+                        ],
+                    ) from None
+                self.end_line(f"OK ({elapsed_ms} ms)", name=f"Applying {migration.name}")
+                committed.append(migration.name)
+            self.say(f"Applied {len(committed)} file(s).")
+            return committed
+
+    def rehearse(self, *, allow_out_of_order: bool = False) -> None:
+        """Every pending file in one transaction, then rolled back: PostgreSQL's DDL is transactional."""
+        with self.session():
+            pending = self.validate(self.read_state(), allow_out_of_order=allow_out_of_order)
+            if not pending:
+                self.say("Nothing to rehearse: the database is up to date.")
+                return
+            done: list[MigrationFile] = []
+            current: MigrationFile | None = None
+            try:
+                with self.conn.transaction():
+                    self.prepare()
+                    for current in pending:
+                        if not current.in_transaction:
+                            self.say(f"Skipping {current.name}: marked no-transaction, it cannot be rehearsed.")
+                            continue
+                        self.start_line(f"Rehearsing {current.name} ...")
+                        with self.conn.transaction():
+                            elapsed_ms = self.execute_file(current)
+                            ledger.record_applied(self.conn, migration=current, execution_ms=elapsed_ms)
+                        self.end_line(f"OK ({elapsed_ms} ms)", name=f"Rehearsing {current.name}")
+                        done.append(current)
+                    raise psycopg.Rollback()
+            except psycopg.Error as error:
+                if current is None:
+                    raise self.preparation_failed(error) from None
+                self.end_line("FAILED", name=f"Rehearsing {current.name}")
+
+                def setup():
+                    self.prepare()
+                    for earlier in done:
+                        self.conn.execute(earlier.sql)
+
+                raise self.failure(
+                    current,
+                    error,
+                    offset=self.error_offset(current, error, setup),
+                    footer=["Rehearsal failed: everything was rolled back, the database is unchanged."],
+                ) from None
+            self.say(f"Rehearsed {len(done)} file(s), then rolled back: the database is unchanged.")
+
+    # --- read-only views -------------------------------------------------
+    def plan(self, *, allow_out_of_order: bool = False) -> list[str]:
+        with self.session(locked=False):
+            pending = self.validate(self.read_state(), allow_out_of_order=allow_out_of_order)
+            supabase = self.is_supabase()
+            if not pending:
+                self.say("Nothing to apply: the database is up to date.")
+            else:
+                self.say(f"Would apply {len(pending)} file(s), in this order:")
+                for migration in pending:
+                    mode = "in a transaction" if migration.in_transaction else "outside a transaction"
+                    self.say(f"  {migration.name}  ({mode})")
+            prep = ["Django's schema", f"the ledger schema {ledger.LEDGER_SCHEMA}"]
+            if not supabase:
+                prep.insert(0, "the Supabase compatibility shim")
+            self.say(f"Before them, where missing: {', '.join(prep)}. Nothing was changed.")
+            return [m.name for m in pending]
+
+    def status(self, *, check: bool = False) -> list[FileState]:
+        with self.session(locked=False):
+            states = self.read_state()
+            rows = []
+            for s in states:
+                row = s.row
+                state = "applied (baseline)" if s.state == "applied" and row.baseline else s.state
+                took = f"{row.execution_ms} ms" if row and not row.baseline else ""
+                rows.append(
+                    (s.version, s.name, state, when(row and row.installed_on), row.installed_by if row else "", took)
+                )
+            self.say(status_table(rows) if rows else f"No migration files in {self.directory}.")
+            counts = {
+                name: sum(s.state == name for s in states) for name in ("pending", "changed", "failed", "missing")
+            }
+            self.say(", ".join(f"{n} {name}" for name, n in counts.items()) + ".")
+        if check and (counts["changed"] or counts["failed"] or counts["missing"]):
+            raise ApplySqlError("apply_sql --check: files need attention (see above).", exit_code=EXIT_VALIDATION)
+        if check and counts["pending"]:
+            raise ApplySqlError(f"apply_sql --check: {counts['pending']} file(s) pending.", exit_code=EXIT_SQL_FAILED)
+        return states

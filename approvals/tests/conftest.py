@@ -4,6 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
+# A fresh database per test, and a scratch copy of migrations_sql/, for apply_sql's tests.
+from approvals.tests.scratch_database import migrations_dir, scratch_db  # noqa: F401
+
 # Local and S3 (moto server) buckets for the storage, file view and preview tests.
 from approvals.tests.storage_fixtures import (  # noqa: F401
     bucket,
