@@ -109,7 +109,7 @@ def discover(directory: Path) -> list[MigrationFile]:
         if match:
             text = path.read_bytes().decode("utf-8")
             files.append(MigrationFile(version=match["version"], name=path.name, path=path, text=text))
-    return sorted(files, key=lambda f: version_key(f.version))
+    return sorted(files, key=lambda f: (version_key(f.version), f.name))
 
 
 def mask_sql(sql: str) -> str:

@@ -7,6 +7,7 @@ markers) is checked before anything changes.
 """
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from approvals.sql_reports import (
     when,
 )
 from approvals.sql_session import (  # noqa: F401  (connection_params: the command's entry point)
+    EXIT_CONFIG,
     EXIT_SQL_FAILED,
     EXIT_VALIDATION,
     ApplySqlError,
@@ -79,7 +81,17 @@ class Runner(DatabaseSession):
         ledger.create(self.conn)
 
     def read_state(self) -> list[FileState]:
-        return file_states(discover(self.directory), ledger.applied(self.conn))
+        if not self.directory.is_dir():
+            raise ApplySqlError(f"No migrations folder at {self.directory}.", exit_code=EXIT_CONFIG)
+        files = discover(self.directory)
+        numbers = Counter(version_key(f.version) for f in files)
+        clashes = [f.name for f in files if numbers[version_key(f.version)] > 1]
+        if clashes:
+            raise ApplySqlError(
+                f"Files share a version number: {', '.join(clashes)}. Renumber all but one.",
+                exit_code=EXIT_VALIDATION,
+            )
+        return file_states(files, ledger.applied(self.conn))
 
     def existing_tables(self, files: list[MigrationFile]) -> list[str]:
         names = [f"{schema}.{table}" for f in files for schema, table in objects_created(f).tables]
@@ -106,12 +118,10 @@ class Runner(DatabaseSession):
                     exit_code=EXIT_VALIDATION,
                 )
         problems = []
-        versions = [s.version for s in states if s.migration]
-        for duplicate in sorted({v for v in versions if versions.count(v) > 1}):
-            problems.append(f"version {duplicate} is used by more than one file")
-        numbers = [version_key(s.version) for s in states]
-        if len(set(numbers)) != len(numbers):
-            problems.append("two files have the same version number written differently (e.g. 3 and 003)")
+        numbers = Counter(version_key(s.version) for s in states)
+        for s in states:
+            if numbers[version_key(s.version)] > 1:
+                problems.append(f"{s.name}: its version {s.version} is also written another way (e.g. 3 and 003)")
         for s in states:
             if s.state == "changed":
                 problems.append(

@@ -372,6 +372,16 @@ def test_file_that_cannot_run_in_a_transaction_is_refused_before_anything_runs(
     assert untouched(scratch_db)
 
 
+def test_two_files_with_one_version_number_are_refused(scratch_db, migrations_dir):
+    (migrations_dir / "006_also_six.sql").write_text("create table public.also_six (id int);\n")
+
+    result = scratch_db.apply_sql(directory=migrations_dir)
+
+    assert result.code == 3
+    assert "006_also_six.sql, 006_create_storage_bucket.sql" in result.err
+    assert untouched(scratch_db)
+
+
 def test_no_transaction_marker_runs_create_index_concurrently(scratch_db, migrations_dir):
     (migrations_dir / "007_runs_provider_index.sql").write_text(
         "-- apply_sql: no-transaction\n"
