@@ -151,15 +151,20 @@ def _extension(name: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
-def stored_media(stored: StoredObject, *, declared: str | None, name: str) -> MediaType:
-    """The media type of a stored object, sniffed once per object version (the ETag) and cached."""
+def stored_media(stored: StoredObject, *, declared: str | None, name: str, head: bytes | None = None) -> MediaType:
+    """The media type of a stored object, sniffed once per object version (the ETag) and cached.
+
+    Pass `head` (the object's first bytes) when already read: the review page does,
+    so the file view's requests that follow find the answer in the cache.
+    """
     identity = "\0".join([stored.key, stored.etag, declared_mime(declared), _extension(name)])
     # Hashed: keys may hold spaces and any Unicode, which some cache backends refuse.
     cache_key = "flow-review:media:" + hashlib.sha256(identity.encode()).hexdigest()
     cached = cache.get(cache_key)
     if cached is not None:
         return MediaType(*cached)
-    _, head = artifact_storage().read_head(stored.key, SNIFF_BYTES)
+    if head is None:
+        _, head = artifact_storage().read_head(stored.key, SNIFF_BYTES)
     media = detect_media(head, declared=declared, name=name)
     cache.set(cache_key, (media.mime, media.family), timeout=3600)
     return media

@@ -92,7 +92,7 @@ def _file_preview(artifact: Artifact) -> ArtifactPreview:
     storage = artifact_storage()
     try:
         stored, head = storage.read_head(artifact.storage_path, media.SNIFF_BYTES)
-        found = media.detect_media(head, declared=artifact.mime_type, name=artifact.name)
+        found = media.stored_media(stored, declared=artifact.mime_type, name=artifact.name, head=head)
         context |= {
             "media_type": found.mime,
             "family": found.family,
