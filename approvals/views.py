@@ -1,10 +1,23 @@
-"""Reviewer pages."""
+"""Reviewer pages: thin views that parse the request, call a selector or the decision service, and render."""
 
-from django.contrib.auth.decorators import login_not_required
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
+from django_htmx.middleware import HtmxDetails
+
+from approvals import selectors
+from approvals.decisions import AlreadyDecided, DecisionError, NotFound, decide
+from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
+from approvals.models import ApprovalStatus, Artifact
 
 
 @login_not_required
@@ -17,3 +30,134 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"database": "unavailable"}, status=503)
     return JsonResponse({"database": "ok"})
+
+
+# --- Reviewer pages -----------------------------------------------------------
+# Every view below checks the permission itself: a check living only around a
+# partial in a template could be bypassed by requesting the partial.
+can_review = permission_required("approvals.can_review", raise_exception=True)
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _wants_partial(request: HtmxHttpRequest) -> bool:
+    # A history restore after a cache miss needs the whole page.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}?{query}" if query else url
+
+
+@can_review
+@require_GET
+@vary_on_headers("HX-Request")
+def queue(request: HtmxHttpRequest) -> HttpResponse:
+    form = QueueFilterForm(request.GET)
+    after = parse_cursor(request.GET.get("after"))
+    limit = form.page_size(selectors.PAGE_SIZE)
+    page = selectors.pending_queue(filters=form.filters(), after=after, limit=limit)
+    context = {
+        "form": form,
+        "page": page,
+        "after": after,
+        "filter_query": form.querystring(),
+        "more_query": form.querystring(
+            limit=limit if limit != selectors.PAGE_SIZE else None,
+            after=page.next_cursor.encode() if page.next_cursor else None,
+        ),
+    }
+    if _wants_partial(request):
+        # "Load more" appends rows; a change of filters replaces the results.
+        partial = "queue-rows" if after else "queue-results"
+        return render(request, f"approvals/queue.html#{partial}", context)
+    context["projects"] = selectors.project_choices()
+    return render(request, "approvals/queue.html", context)
+
+
+def _review_response(
+    request: HtmxHttpRequest,
+    *,
+    review: selectors.ReviewContext | None,
+    filter_form: QueueFilterForm,
+    decision_form: DecisionForm,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "review": review,
+        "decision_form": decision_form,
+        "filter_query": filter_form.querystring(),
+        "queue_url": _with_query(reverse("queue"), filter_form.querystring()),
+    }
+    template = "approvals/review.html#review-swap" if _wants_partial(request) else "approvals/review.html"
+    return render(request, template, context, status=status)
+
+
+@can_review
+@require_GET
+@vary_on_headers("HX-Request")
+def approval_detail(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpResponse:
+    filter_form = QueueFilterForm(request.GET)
+    review = selectors.review_context(approval_id=approval_id, filters=filter_form.filters())
+    return _review_response(request, review=review, filter_form=filter_form, decision_form=DecisionForm())
+
+
+@can_review
+@require_POST
+def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpResponse:
+    """Record a decision, then show the next pending item (htmx swap, or a redirect without JavaScript)."""
+    filter_form = QueueFilterForm(request.GET)  # the queue's filters ride along in the form's action URL
+    filters = filter_form.filters()
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        review = selectors.review_context(approval_id=approval_id, filters=filters)
+        return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=422)
+    try:
+        result = decide(
+            approval_id=approval_id,
+            decision=form.cleaned_data["decision"],
+            notes=form.cleaned_data["notes"],
+            decided_by=request.user.get_username(),
+        )
+    except NotFound as error:
+        raise Http404(error.message) from error
+    except DecisionError as error:
+        # Someone else decided first (or the service refused): show this item as it now stands.
+        messages.error(request, error.message)
+        review = selectors.review_context(approval_id=approval_id, filters=filters)
+        status = 409 if isinstance(error, AlreadyDecided) else 422
+        return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=status)
+
+    name, version = Artifact.objects.filter(id=result.artifact_id).values_list("name", "version").get()
+    verb = "Approved" if result.status == ApprovalStatus.APPROVED else "Rejected"
+    messages.success(request, f"{verb} {name} v{version}.")
+    next_id = selectors.next_pending_id(after_approval_id=approval_id, filters=filters)
+    query = filter_form.querystring()
+    next_url = _with_query(reverse("approval-detail", args=[next_id]) if next_id else reverse("queue"), query)
+    if not _wants_partial(request):
+        return HttpResponseRedirect(next_url, status=303)
+    review = selectors.review_context(approval_id=next_id, filters=filters) if next_id else None
+    response = _review_response(request, review=review, filter_form=filter_form, decision_form=DecisionForm())
+    return push_url(response, next_url)
+
+
+@can_review
+@require_GET
+@vary_on_headers("HX-Request")
+def history(request: HtmxHttpRequest) -> HttpResponse:
+    form = HistoryFilterForm(request.GET)
+    after = parse_cursor(request.GET.get("after"))
+    page = selectors.history(filters=form.filters(), after=after)
+    context = {
+        "form": form,
+        "page": page,
+        "after": after,
+        "filter_query": form.querystring(),
+        "more_query": form.querystring(after=page.next_cursor.encode() if page.next_cursor else None),
+    }
+    if _wants_partial(request) and after:
+        return render(request, "approvals/history.html#history-rows", context)
+    context["projects"] = selectors.project_choices()
+    return render(request, "approvals/history.html", context)

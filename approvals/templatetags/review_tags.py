@@ -1,0 +1,93 @@
+"""Template helpers of the reviewer pages: the preview include and compact figures."""
+
+import json
+from datetime import datetime
+from decimal import Decimal
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils import timezone
+
+from approvals import selectors
+from approvals.previews import ArtifactPreview
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def render_preview(context, preview: ArtifactPreview) -> str:
+    """Include the preview's template with its own context pushed on top of the page's."""
+    included = context.template.engine.get_template(preview.template_name)
+    with context.push(**preview.context):
+        return included.render(context)
+
+
+@register.filter
+def capped_count(count: int | None) -> str:
+    """A count from count_up_to(): "10,000+" past the cap."""
+    if count is None:
+        return ""
+    if count > selectors.COUNT_CAP:
+        return f"{intcomma(selectors.COUNT_CAP)}+"
+    return intcomma(count)
+
+
+@register.filter
+def waited(since: datetime | None) -> str:
+    """How long ago, in the largest one or two units: "45 min", "3 h 20 min", "2 d 4 h"."""
+    if since is None:
+        return ""
+    minutes = max(0, int((timezone.now() - since).total_seconds() // 60))
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    if days < 14:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    return f"{days // 7} w"
+
+
+@register.filter
+def duration_ms(value: int | None) -> str:
+    if value is None:
+        return "–"
+    if value < 1000:
+        return f"{value} ms"
+    seconds = value / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds} s"
+
+
+@register.filter
+def usd(value: Decimal | None) -> str:
+    """Costs of model runs are often fractions of a cent: keep four decimals below a dollar."""
+    if value is None:
+        return "–"
+    value = Decimal(value)
+    if value == 0:
+        return "$0"
+    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+
+
+@register.filter
+def metadata_pairs(metadata) -> list[tuple[str, str]]:
+    """(key, value) lines for any JSON the pipeline stored as metadata; non-string values as compact JSON."""
+    if isinstance(metadata, dict):
+        items = metadata.items()
+    elif metadata in (None, [], ""):
+        items = []
+    else:
+        items = [("metadata", metadata)]
+    return [(str(key), metadata_value(value)) for key, value in items]
+
+
+def metadata_value(value) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
