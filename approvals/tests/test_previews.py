@@ -10,7 +10,7 @@ from django.urls import reverse
 from approvals.models import ArtifactKind
 from approvals.previews import TEXT_PREVIEW_LIMIT, preview_for
 from approvals.tests import sample_files
-from approvals.tests.factories import make_artifact
+from approvals.tests.factories import make_artifact, make_pending_review, make_reviewer
 from approvals.tests.storage_fixtures import use_s3_bucket
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +215,35 @@ def test_text_and_json_artifacts_keep_their_previews():
     assert "3 words" in html
     data = make_artifact(kind=ArtifactKind.JSON, body_json=[1, 2, 3])
     assert shown(data)[0] == "approvals/previews/json.html"
+
+
+# --- On the review page -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def logged_in_reviewer(client, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    client.force_login(make_reviewer())
+    return client
+
+
+def test_review_page_shows_a_missing_file_as_a_notice(logged_in_reviewer, local_bucket):
+    artifact = make_artifact(kind=ArtifactKind.FILE, storage_path="proj/9/gone.mp4", mime_type="video/mp4")
+    approval = make_pending_review(artifact=artifact)
+    response = logged_in_reviewer.get(reverse("approval-detail", args=[approval.id]))
+    assert response.status_code == 200
+    assert "File missing from storage." in response.content.decode()
+    assert "<code>proj/9/gone.mp4</code>" in response.content.decode()
+
+
+def test_review_page_during_a_storage_outage_says_so_instead_of_failing(
+    logged_in_reviewer, settings, private_moto_server
+):
+    bucket = use_s3_bucket(settings, private_moto_server.endpoint_url)
+    artifact = stored_artifact(bucket, sample_files.png_bytes(), name="hero.png", mime="image/png")
+    approval = make_pending_review(artifact=artifact)
+    private_moto_server.stop()
+    response = logged_in_reviewer.get(reverse("approval-detail", args=[approval.id]))
+    assert response.status_code == 200
+    assert "File storage is unavailable right now" in response.content.decode()
+    assert 'name="decision" value="approved"' in response.content.decode()
