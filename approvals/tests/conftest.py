@@ -4,6 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
+# A staff client and a small dataset for the ops console's tests.
+from approvals.tests.admin_fixtures import ops_client, ops_dataset  # noqa: F401
+
 # A fresh database per test, and a scratch copy of migrations_sql/, for apply_sql's tests.
 from approvals.tests.scratch_database import migrations_dir, scratch_db  # noqa: F401
 

@@ -1,0 +1,75 @@
+from django.contrib import admin
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
+from django.urls import reverse
+from django.utils.html import format_html
+
+from approvals.admin.big_tables import BigTableAdmin, bounded_formset
+from approvals.admin.links import changelist_link
+from approvals.models import Artifact, Job, Project, Run
+
+RECENT_ARTIFACTS = 20
+
+
+class RecentArtifactsInline(admin.TabularInline):
+    model = Artifact
+    # A project may hold thousands of artifacts: show the newest only.
+    formset = bounded_formset(RECENT_ARTIFACTS)
+    fields = ("name", "kind", "version", "mime_type", "created_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    show_change_link = True
+    extra = 0
+    verbose_name_plural = f"Newest {RECENT_ARTIFACTS} artifacts"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Project)
+class ProjectAdmin(BigTableAdmin):
+    list_display = ("name", "created_at", "artifacts", "jobs", "owner_id")
+    search_fields = ("name",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    sortable_by = ("name", "created_at")
+    fields = ("id", "name", "description", "owner_id", "usage", "created_at", "updated_at")
+    readonly_fields = ("id", "owner_id", "usage", "created_at", "updated_at")
+    inlines = (RecentArtifactsInline,)
+
+    def get_queryset(self, request):
+        counts = Artifact.objects.filter(project=OuterRef("pk")).order_by().values("project").annotate(n=Count("*"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(artifact_count=Subquery(counts.values("n"), output_field=IntegerField()))
+        )
+
+    @admin.display(description="artifacts")
+    def artifacts(self, project: Project) -> str:
+        return changelist_link(Artifact, f"{project.artifact_count or 0:,} artifacts", project=project.pk)
+
+    @admin.display(description="jobs")
+    def jobs(self, project: Project) -> str:
+        return changelist_link(Job, "Jobs", project=project.pk)
+
+    @admin.display(description="tokens and cost (all time)")
+    def usage(self, project: Project) -> str:
+        if project.pk is None:
+            return "—"
+        totals = Run.objects.filter(job__output_artifact__project=project).aggregate(
+            runs=Count("id"), tokens=Sum("total_tokens"), cost=Sum("cost_usd")
+        )
+        return format_html(
+            '{} runs, {} tokens, ${} · <a href="{}">costs dashboard</a> · {}',
+            f"{totals['runs']:,}",
+            f"{totals['tokens'] or 0:,}",
+            f"{totals['cost'] or 0:,.2f}",
+            reverse("admin:approvals_run_costs"),
+            changelist_link(Run, "runs", project=project.pk),
+        )

@@ -1,0 +1,91 @@
+"""Median response times of the ops console's pages on a seeded database, in-process (Django's test Client).
+
+    DATABASE_URL=postgresql://postgres@/bulk?host=$PWD/var/pgdata python -m bench.ops_console --runs 5
+
+Logs in a staff superuser (created if missing), requests each page once to
+warm up, then `--runs` times; prints a Markdown table of the medians. Runs
+with DEBUG off (collect static files first: `manage.py collectstatic`).
+"""
+
+import argparse
+import os
+import statistics
+import time
+from datetime import timedelta
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowsite.settings")
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    # In-process over plain HTTP: no HTTPS redirect; log lines would mix with the table.
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from approvals.models import Approval, Artifact, Job, Project, Run
+
+    user, _ = User.objects.get_or_create(username="bench_ops", defaults={"is_staff": True, "is_superuser": True})
+    client = Client()
+    client.force_login(user)
+    job = Job.objects.filter(status="failed", output_artifact__isnull=False).order_by("-status", "-created_at").first()
+    project = Project.objects.order_by("-created_at").first()
+    today = timezone.localdate()
+    week_ago, year_ago = today - timedelta(days=6), today - timedelta(days=364)
+    pages = {
+        "approvals changelist": reverse("admin:approvals_approval_changelist"),
+        "approvals changelist, pending": reverse("admin:approvals_approval_changelist") + "?status__exact=pending",
+        "approvals changelist, approved": reverse("admin:approvals_approval_changelist") + "?status__exact=approved",
+        "approvals changelist, one project": reverse("admin:approvals_approval_changelist") + f"?project={project.pk}",
+        "runs changelist": reverse("admin:approvals_run_changelist"),
+        "runs changelist, one model": reverse("admin:approvals_run_changelist") + "?model=claude-3-5-sonnet",
+        "runs changelist, one project": reverse("admin:approvals_run_changelist") + f"?project={project.pk}",
+        "jobs changelist": reverse("admin:approvals_job_changelist"),
+        "jobs changelist, failed": reverse("admin:approvals_job_changelist") + "?status__exact=failed",
+        "artifacts changelist": reverse("admin:approvals_artifact_changelist"),
+        "projects changelist": reverse("admin:approvals_project_changelist"),
+        "costs dashboard (30 days, the default)": reverse("admin:approvals_run_costs"),
+        "costs dashboard (7 days)": reverse("admin:approvals_run_costs") + f"?start={week_ago}&end={today}",
+        "costs dashboard (365 days)": reverse("admin:approvals_run_costs") + f"?start={year_ago}&end={today}",
+        "job change page": reverse("admin:approvals_job_change", args=[job.pk]),
+        "artifact change page": reverse("admin:approvals_artifact_change", args=[job.output_artifact_id]),
+        "approval change page": reverse(
+            "admin:approvals_approval_change", args=[Approval.objects.values_list("pk", flat=True).first()]
+        ),
+    }
+    counts = {model.__name__: model.objects.count() for model in (Artifact, Job, Approval, Run)}
+    print("Rows: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
+    print()
+    print(f"| page | median ms ({args.runs} runs) | min ms | max ms | SQL queries | SQL ms (median) |")
+    print("|---|---|---|---|---|---|")
+    for name, url in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        timings, sql_timings = [], []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+            sql_timings.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
+            assert response.status_code == 200, (name, response.status_code)
+        print(
+            f"| {name} | {statistics.median(timings):.0f} | {min(timings):.0f} | {max(timings):.0f} "
+            f"| {len(queries)} | {statistics.median(sql_timings):.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
