@@ -6,6 +6,7 @@ hosts must be given: a missing one stops start-up with its name.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -41,6 +42,26 @@ if DEBUG:
 else:
     SECRET_KEY = env_required("SECRET_KEY")
     ALLOWED_HOSTS = [host for host in env_required("ALLOWED_HOSTS").split(",") if host.strip()]
+    # HTTPS only: cookies never travel in clear, browsers remember to use
+    # HTTPS (HSTS), plain HTTP is redirected. SECURE_SSL_REDIRECT=0 only when
+    # the proxy in front already redirects (check --deploy then warns W008).
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+
+# Behind a reverse proxy or load balancer that terminates TLS: trust its
+# X-Forwarded-Proto, and take the client's address from X-Forwarded-For, counting
+# PROXY_COUNT hops from the right (the left-most entries are the client's to forge).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "1")) if BEHIND_PROXY else 0
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Origins (scheme://host[:port]) allowed to POST besides the app's own host,
+# e.g. when the proxy rewrites Host.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,10 +73,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
+    "axes",
     "approvals",
 ]
 
 MIDDLEWARE = [
+    # First: every response, redirects and errors included, carries the request id.
+    "approvals.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -67,6 +91,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "approvals.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "flowsite.urls"
@@ -224,9 +250,14 @@ STORAGES = {
 }
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 
 # --- Auth and sessions --------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out account or address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "queue"
 LOGOUT_REDIRECT_URL = "login"
@@ -242,3 +273,46 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- Login throttling (django-axes) -------------------------------------------
+# Failures are counted per username and, separately, per client address (in
+# the database, so every worker sees them). Either count reaching the limit
+# refuses further logins for that username or from that address until the
+# cool-off passes; usernames that do not exist are counted the same way, so the
+# answer never reveals whether an account exists. A success does not reset the
+# counts: otherwise one valid account would wipe an address's failures.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "approvals.request_context.client_ip"
+AXES_LOCKOUT_CALLABLE = "approvals.login_throttle.lockout_response"
+AXES_VERBOSE = False
+
+# --- Logging --------------------------------------------------------------------
+# One line per event on stdout, with the request id and the user of the request
+# being served: JSON in production (for the log collector), key=value in development.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "approvals.request_context.RequestContextFilter"}},
+    "formatters": {"line": {"()": "approvals.request_context.LineFormatter", "style_name": LOG_FORMAT}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_context"],
+            "formatter": "line",
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own handlers print to stderr only with DEBUG on; route it all here instead.
+        "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        "axes": {"level": "WARNING"},
+        # The embedded server's package narrates every start and exit at INFO.
+        "pgserver": {"level": "WARNING"},
+    },
+}

@@ -5,3 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("approvals.urls")),
 ]
+
+# A database outage anywhere in a request is answered with a 503 that says so.
+handler500 = "approvals.error_views.server_error"

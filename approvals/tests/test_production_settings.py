@@ -1,0 +1,139 @@
+"""Production settings (DEBUG off), checked in fresh processes the way a deploy starts them."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def production_env(**overrides: str) -> dict:
+    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "BEHIND_PROXY", "HSTS_PRELOAD"}}
+    env.update(
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="review.example.com",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    env.update(overrides)
+    return {key: value for key, value in env.items() if value is not None}
+
+
+def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def settings_in(env: dict, *names: str) -> dict:
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        f"print(json.dumps({{name: getattr(settings, name, None) for name in {list(names)!r}}}, default=str))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "flowsite.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_check_deploy_reports_nothing_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_would_catch_a_weak_secret_key():
+    # The same check fails when a setting is wrong: the test above can fail.
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(SECRET_KEY="short"))
+
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_start_up_names_the_missing_variable(missing):
+    env = production_env()
+    del env[missing]
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert f"{missing} must be set when DEBUG is off" in result.stderr
+
+
+def test_production_cookies_are_secure_and_https_is_enforced():
+    values = settings_in(
+        production_env(),
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "SECURE_PROXY_SSL_HEADER",
+        "SESSION_COOKIE_HTTPONLY",
+    )
+
+    assert values == {
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+        "SECURE_PROXY_SSL_HEADER": None,  # X-Forwarded-Proto is trusted only behind a proxy
+        "SESSION_COOKIE_HTTPONLY": True,
+    }
+
+
+def test_behind_a_proxy_the_forwarded_scheme_and_origins_are_taken_from_the_environment():
+    env = production_env(
+        BEHIND_PROXY="1",
+        PROXY_COUNT="2",
+        CSRF_TRUSTED_ORIGINS="https://review.example.com, https://ops.example.com",
+        HSTS_SECONDS="600",
+        HSTS_PRELOAD="0",
+    )
+
+    values = settings_in(
+        env,
+        "SECURE_PROXY_SSL_HEADER",
+        "PROXY_COUNT",
+        "CSRF_TRUSTED_ORIGINS",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_PRELOAD",
+    )
+
+    assert values == {
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "PROXY_COUNT": 2,
+        "CSRF_TRUSTED_ORIGINS": ["https://review.example.com", "https://ops.example.com"],
+        "SECURE_HSTS_SECONDS": 600,
+        "SECURE_HSTS_PRELOAD": False,
+    }
+
+
+def test_collectstatic_writes_hashed_compressed_files_for_whitenoise(tmp_path):
+    result = manage("collectstatic", "--noinput", env=production_env(STATIC_ROOT=str(tmp_path)))
+    assert result.returncode == 0, result.stderr
+
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    hashed = manifest["approvals/app.css"]
+    assert hashed != "approvals/app.css" and hashed.startswith("approvals/app.") and hashed.endswith(".css")
+    assert (tmp_path / hashed).read_bytes() == (ROOT / "approvals/static/approvals/app.css").read_bytes()
+    assert (tmp_path / f"{hashed}.gz").exists()  # whitenoise serves it pre-compressed
+    assert "admin/css/base.css" in manifest
