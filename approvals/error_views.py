@@ -45,3 +45,19 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return HttpResponse(loader.get_template("500.html").render(context), status=500)
+
+
+class CondenseDatabaseOutage(logging.Filter):
+    """Logs a database outage as one short line per request instead of a full traceback.
+
+    During an outage every request fails the same way; the cause fits in the
+    error's first line, and pages of identical tracebacks would bury it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and is_database_unavailable(record.exc_info[1]):
+            error = record.exc_info[1]
+            record.error = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -297,13 +297,16 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "approvals.request_context.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "approvals.request_context.RequestContextFilter"},
+        "database_outage": {"()": "approvals.error_views.CondenseDatabaseOutage"},
+    },
     "formatters": {"line": {"()": "approvals.request_context.LineFormatter", "style_name": LOG_FORMAT}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "filters": ["request_context"],
+            "filters": ["request_context", "database_outage"],
             "formatter": "line",
         }
     },
