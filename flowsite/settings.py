@@ -174,6 +174,11 @@ _database["OPTIONS"] = {
 }
 _database["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
 _database["CONN_HEALTH_CHECKS"] = True
+# A transaction-mode pooler (Supabase's on port 6543) hands each transaction to
+# any server connection: a named cursor (QuerySet.iterator()) would outlive its
+# transaction's connection. Prepared statements are already off (psycopg's
+# prepare_threshold is None in Django's backend unless configured).
+_database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", _database["PORT"] == "6543")
 _database["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
