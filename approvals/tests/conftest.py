@@ -7,6 +7,9 @@ from django.db import connections
 # A staff client and a small dataset for the ops console's tests.
 from approvals.tests.admin_fixtures import ops_client, ops_dataset  # noqa: F401
 
+# One Chromium for all browser tests.
+from approvals.tests.browser_fixtures import browser  # noqa: F401
+
 # A fresh database per test, and a scratch copy of migrations_sql/, for apply_sql's tests.
 from approvals.tests.scratch_database import migrations_dir, scratch_db  # noqa: F401
 

@@ -6,25 +6,12 @@ Without Chromium these tests skip, unless FLOW_REQUIRE_BROWSER=1 (CI), where
 they fail.
 """
 
-import os
-import shutil
-
 import pytest
 from django.urls import reverse
 
 from approvals.models import Approval, ArtifactKind
 from approvals.tests import sample_files
 from approvals.tests.factories import make_artifact, make_pending_review, make_reviewer
-
-CHROMIUM = os.environ.get("FLOW_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # Transactional, so the live server sees the rows; transactional_pipeline_db removes them afterwards.
 pytestmark = [
@@ -34,35 +21,13 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def chromium(django_db_setup):
-    if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("FLOW_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the tests' ORM calls are still synchronous.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
 @pytest.fixture
-def reviewer_page(chromium, live_server, client, settings):
+def reviewer_page(browser, live_server, client, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     client.force_login(make_reviewer("browser_reviewer"))
-    context = chromium.new_context()
+    if isinstance(browser, str):
+        pytest.fail(browser)
+    context = browser.new_context()
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     page = context.new_page()
     yield page

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from approvals.models import Job, Run
 from approvals.tests.hostile_data import ALL, BREAKOUT, IMG, SCRIPT, SVG, make_hostile_site
-from approvals.tests.test_browser import TIMEOUT_MS, browser, log_in  # noqa: F401 (browser is a fixture)
+from approvals.tests.test_browser import TIMEOUT_MS, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_pipeline_db")]
 
@@ -48,7 +48,7 @@ def page_urls(site) -> list[str]:
 
 
 @pytest.fixture(params=["as served", "without the CSP"])
-def page(request, browser, live_server):  # noqa: F811 (the fixture imported above)
+def page(request, browser, live_server):
     if isinstance(browser, str):
         pytest.fail(f"{browser}, and FLOW_REQUIRE_BROWSER=1 requires the browser tests", pytrace=False)
     context = browser.new_context(base_url=live_server.url, bypass_csp=request.param == "without the CSP")
