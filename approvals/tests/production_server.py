@@ -22,6 +22,8 @@ from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
 REVIEWER = ("ops-reviewer", "a-long-test-password-7")
+# The test run's own settings (and Playwright's async-unsafe switch) stay out of the deployed app.
+LEFT_OUT_OF_PRODUCTION = {"DEBUG", "DATABASE_URL", "STORAGE_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE", "BEHIND_PROXY"}
 
 
 def free_port() -> int:
@@ -123,7 +125,7 @@ class ProductionApp:
         self.stdout_path = workdir / "gunicorn.out"
         self.stderr_path = workdir / "gunicorn.err"
         self.env = {
-            **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL", "STORAGE_BACKEND"}},
+            **{k: v for k, v in os.environ.items() if k not in LEFT_OUT_OF_PRODUCTION},
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1",

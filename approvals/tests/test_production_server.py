@@ -76,16 +76,27 @@ def test_static_files_are_served_hashed_and_cached_for_good(app, reviewer):
     assert ".queue" in response.body or ":root" in response.body
 
 
+def logged(app: ProductionApp, predicate, *, timeout: float = 10):
+    """The first log line matching predicate; gunicorn writes its access line after the response."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in app.log_lines():
+            if predicate(line):
+                return line
+        time.sleep(0.05)
+    raise AssertionError("no such log line")
+
+
 def test_each_request_is_one_json_log_line_with_its_id_and_user(app, reviewer):
     response = reviewer.get("/history/", headers={"X-Request-ID": "trace-history-1"})
 
     assert response.status == 200
     assert response.headers["x-request-id"] == "trace-history-1"
-    line = next(line for line in json_lines(app) if line["request_id"] == "trace-history-1")
+    line = json.loads(logged(app, lambda line: line.startswith("{") and '"trace-history-1"' in line))
     assert line["user"] == REVIEWER[0]
     assert (line["path"], line["status"], line["logger"]) == ("/history/", 200, "approvals.requests")
     # gunicorn's access line carries the same id.
-    assert any("request_id=trace-history-1" in line and line.startswith("127.0.0.1") for line in app.log_lines())
+    assert logged(app, lambda line: line.startswith("127.0.0.1") and "request_id=trace-history-1" in line)
 
 
 def worker_pids(app: ProductionApp) -> set[int]:
@@ -120,8 +131,8 @@ def test_database_restart_during_traffic_is_a_503_then_recovers_without_a_restar
         assert "Traceback" not in response.body and "psycopg" not in response.body
         assert response.headers["retry-after"] == "10"
     assert health.status == 503 and json.loads(health.body) == {"database": "unavailable"}
-    logged = {line["request_id"]: line for line in json_lines(app) if line["logger"] == "approvals.requests"}
-    assert all(logged[f"outage-{n}"]["status"] == 503 for n in range(6))
+    request_lines = {line["request_id"]: line for line in json_lines(app) if line["logger"] == "approvals.requests"}
+    assert all(request_lines[f"outage-{n}"]["status"] == 503 for n in range(6))
     # One short line says why, not a traceback per request.
     reported = next(
         line for line in json_lines(app) if line["logger"] == "django.request" and line["request_id"] == "outage-0"

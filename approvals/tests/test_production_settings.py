@@ -14,8 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
+# Set by this test run (the browser tests' Playwright needs the async-unsafe switch) or by a
+# developer's shell; a deployment has none of them.
+TEST_ONLY_VARIABLES = {"DEBUG", "BEHIND_PROXY", "HSTS_PRELOAD", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def production_env(**overrides: str) -> dict:
-    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "BEHIND_PROXY", "HSTS_PRELOAD"}}
+    env = {key: value for key, value in os.environ.items() if key not in TEST_ONLY_VARIABLES}
     env.update(
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
