@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
@@ -259,6 +260,10 @@ class DemoBuilder:
             error="Provider timeout after 3 attempts",
             started_at=self.now - timedelta(hours=1),
             finished_at=self.now - timedelta(minutes=50),
+        )
+        # Each review was requested when its artifact arrived, so the queue shows a range of waits.
+        Approval.objects.update(
+            created_at=Subquery(Artifact.objects.filter(id=OuterRef("artifact_id")).values("created_at"))
         )
         return Approval.objects.filter(status=ApprovalStatus.PENDING).count()
 

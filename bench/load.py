@@ -47,7 +47,7 @@ def deep_queue_path(base: str, cookie: str) -> str:
     path = "/?limit=50"
     for _ in range(DEEP_PAGES):
         status, _, body = get(base, path, cookie)
-        match = re.search(r'hx-get="([^"]*after=[^"]*)"', body)
+        match = re.search(r'hx-get="([^"]*after=[^"]*)" hx-target="#load-more"', body)
         if status != 200 or not match:
             raise RuntimeError(f"no 'Load more' link on {path} (HTTP {status})")
         path = match.group(1).replace("&amp;", "&")
@@ -64,7 +64,7 @@ def filtered_queue_path(database: str) -> str:
                 where p.status = 'pending' and a.kind = 'file' and a.mime_type like 'image/%%'
                 order by p.created_at limit 1"""
         ).fetchone()
-    return f"/?project={project_id}&family={family}&limit=50"
+    return f"/?project={project_id}&media={family}&limit=50"
 
 
 def query_counts(database: str) -> dict:
@@ -113,7 +113,7 @@ def measure_decisions(database: str, *, items: int, rounds: int) -> dict:
         with gunicorn_server(database) as base:
             sessions = [log_in(base, username) for username in REVIEWERS]
             work = HttpDecisions(
-                base, sessions, lambda i: f"/approvals/{i}/decide/", {"decision": "approve", "notes": "ok"}
+                base, sessions, lambda i: f"/approvals/{i}/decide/", {"decision": "approved", "notes": "ok"}
             )
             rate, outcomes = decisions_per_second(ids, work)
         http_rates.append(rate)
