@@ -22,7 +22,7 @@ def main() -> None:
 
     from approvals.models import Approval
 
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(username=sys.argv[1] if len(sys.argv) > 1 else "bench_reviewer_1"))
     counts = {}
     for size in (25, 50, 100):
