@@ -4,7 +4,7 @@ from django.db.models import OuterRef, Subquery
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 
-from approvals.admin.big_tables import BigTableAdmin, bounded_formset
+from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, bounded_formset
 from approvals.admin.filters import MimeFamilyFilter, RevisionFilter, project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
 from approvals.models import Approval, Artifact, Job, Project, Run
@@ -44,49 +44,27 @@ class ArtifactForm(forms.ModelForm):
         return metadata
 
 
-class ApprovalInline(admin.TabularInline):
+class ApprovalInline(ReadOnlyInline):
     model = Approval
     formset = bounded_formset(INLINE_ROWS)
     fields = ("status", "decided_by", "decided_at", "notes", "created_at", "review")
     readonly_fields = fields
     ordering = ("-created_at",)
-    show_change_link = True
-    extra = 0
     verbose_name_plural = "Approvals (newest first; decided ones are history)"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="review page")
     def review(self, approval: Approval) -> str:
         return review_link(approval.pk)
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(ReadOnlyInline):
     model = Artifact
     fk_name = "previous_version"
     formset = bounded_formset(INLINE_ROWS)
     fields = ("name", "version", "created_at")
     readonly_fields = fields
-    show_change_link = True
-    extra = 0
     ordering = ("-created_at",)
     verbose_name_plural = "Revisions of this version"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Artifact)

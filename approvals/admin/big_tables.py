@@ -189,3 +189,19 @@ class BigTableAdmin(admin.ModelAdmin):
 
     def get_text_search_results(self, request, queryset, search_term):
         return super().get_search_results(request, queryset, search_term)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A bounded, read-only list of related rows, each linking to its own page."""
+
+    show_change_link = True
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

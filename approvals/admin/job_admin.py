@@ -5,7 +5,7 @@ from django.utils.html import format_html
 
 from approvals import decisions
 from approvals.admin.actions import ActionReport, selected_within_limit
-from approvals.admin.big_tables import BigTableAdmin, bounded_formset
+from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, bounded_formset
 from approvals.admin.filters import project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
 from approvals.models import Approval, ApprovalStatus, Artifact, Job, Project, Run
@@ -13,24 +13,13 @@ from approvals.models import Approval, ApprovalStatus, Artifact, Job, Project, R
 RUNS_SHOWN = 50
 
 
-class RunInline(admin.TabularInline):
+class RunInline(ReadOnlyInline):
     model = Run
     formset = bounded_formset(RUNS_SHOWN)
     fields = ("created_at", "model", "provider", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd")
     readonly_fields = fields
     ordering = ("-created_at",)
-    show_change_link = True
-    extra = 0
     verbose_name_plural = f"Runs (newest {RUNS_SHOWN})"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _run_sum(column: str, output_field) -> Subquery:

@@ -3,32 +3,21 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
 from django.urls import reverse
 from django.utils.html import format_html
 
-from approvals.admin.big_tables import BigTableAdmin, bounded_formset
+from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, bounded_formset
 from approvals.admin.links import changelist_link
 from approvals.models import Artifact, Job, Project, Run
 
 RECENT_ARTIFACTS = 20
 
 
-class RecentArtifactsInline(admin.TabularInline):
+class RecentArtifactsInline(ReadOnlyInline):
     model = Artifact
     # A project may hold thousands of artifacts: show the newest only.
     formset = bounded_formset(RECENT_ARTIFACTS)
     fields = ("name", "kind", "version", "mime_type", "created_at")
     readonly_fields = fields
     ordering = ("-created_at",)
-    show_change_link = True
-    extra = 0
     verbose_name_plural = f"Newest {RECENT_ARTIFACTS} artifacts"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Project)
