@@ -58,6 +58,8 @@ class NotRequeueable(DecisionError):
 class DecisionResult:
     approval_id: uuid.UUID
     artifact_id: uuid.UUID
+    artifact_name: str
+    artifact_version: int
     status: str
     decided_by: str
     decided_at: datetime
@@ -98,9 +100,8 @@ def _approval_uuid(approval_id: uuid.UUID | str) -> uuid.UUID:
         raise NotFound("This approval does not exist (the id is not valid).") from exc
 
 
-def _notify(payload: dict) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("select pg_notify(%s, %s)", [NOTIFY_CHANNEL, json.dumps(payload, default=str)])
+def _notify(cursor, payload: dict) -> None:
+    cursor.execute("select pg_notify(%s, %s)", [NOTIFY_CHANNEL, json.dumps(payload, default=str)])
 
 
 def decide(*, approval_id: uuid.UUID | str, decision: str, notes: str | None, decided_by: str) -> DecisionResult:
@@ -110,37 +111,46 @@ def decide(*, approval_id: uuid.UUID | str, decision: str, notes: str | None, de
         raise InvalidDecision(f"Unknown decision {decision!r}: use approved or rejected.")
     notes = clean_notes(notes, required=decision == ApprovalStatus.REJECTED)
 
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            # Conditional on still pending: of two racing reviewers, the second
-            # waits for the first's row lock, then matches no row.
-            cursor.execute(
-                """update approvals
-                      set status = %s, notes = %s, decided_by = %s, decided_at = now()
-                    where id = %s and status = 'pending'
-                returning artifact_id, decided_at""",
-                [decision, notes or None, decided_by, str(approval_id)],
-            )
-            row = cursor.fetchone()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Conditional on still pending: of two racing reviewers, the second
+        # waits for the first's row lock, then matches no row. The artifact's
+        # name and version come back for the confirmation the reviewer sees.
+        cursor.execute(
+            """update approvals
+                  set status = %s, notes = %s, decided_by = %s, decided_at = now()
+                 from artifacts
+                where approvals.id = %s and approvals.status = 'pending' and artifacts.id = approvals.artifact_id
+            returning approvals.artifact_id, approvals.decided_at, artifacts.name, artifacts.version""",
+            [decision, notes or None, decided_by, approval_id],
+        )
+        row = cursor.fetchone()
         if row is None:
             current = Approval.objects.filter(id=approval_id).values("status", "decided_by", "decided_at").first()
             if current is None:
                 raise NotFound("This approval does not exist (it may have been deleted).")
             raise AlreadyDecided(**current)
-        artifact_id, decided_at = row
+        artifact_id, decided_at, artifact_name, artifact_version = row
 
-        waiting_jobs = Job.objects.filter(output_artifact_id=artifact_id, status=JobStatus.NEEDS_APPROVAL)
         if decision == ApprovalStatus.APPROVED:
-            jobs_moved = waiting_jobs.update(status=JobStatus.DONE, error=None, finished_at=decided_at)
+            new_status, error = JobStatus.DONE, None
         else:
-            jobs_moved = waiting_jobs.update(
-                status=JobStatus.FAILED, error=f"Rejected by {decided_by}: {notes}", finished_at=decided_at
-            )
-        _notify({"approval_id": approval_id, "artifact_id": artifact_id, "status": decision, "decided_by": decided_by})
+            new_status, error = JobStatus.FAILED, f"Rejected by {decided_by}: {notes}"
+        cursor.execute(
+            """update jobs set status = %s, error = %s, finished_at = %s
+                where output_artifact_id = %s and status = 'needs_approval'""",
+            [new_status, error, decided_at, artifact_id],
+        )
+        jobs_moved = cursor.rowcount
+        _notify(
+            cursor,
+            {"approval_id": approval_id, "artifact_id": artifact_id, "status": decision, "decided_by": decided_by},
+        )
     logger.info("approval %s %s by %s; %d job(s) moved on", approval_id, decision, decided_by, jobs_moved)
     return DecisionResult(
-        approval_id=uuid.UUID(str(approval_id)),
+        approval_id=approval_id,
         artifact_id=artifact_id,
+        artifact_name=artifact_name,
+        artifact_version=artifact_version,
         status=decision,
         decided_by=decided_by,
         decided_at=decided_at,
@@ -162,9 +172,16 @@ def reopen(*, approval_id: uuid.UUID | str, reopened_by: str) -> ReopenResult:
         jobs_moved = Job.objects.filter(
             output_artifact_id=old.artifact_id, status__in=[JobStatus.DONE, JobStatus.FAILED]
         ).update(status=JobStatus.NEEDS_APPROVAL, error=None, finished_at=None)
-        _notify(
-            {"approval_id": new.id, "artifact_id": old.artifact_id, "status": "pending", "reopened_by": reopened_by}
-        )
+        with connection.cursor() as cursor:
+            _notify(
+                cursor,
+                {
+                    "approval_id": new.id,
+                    "artifact_id": old.artifact_id,
+                    "status": "pending",
+                    "reopened_by": reopened_by,
+                },
+            )
     logger.info("approval %s reopened by %s as %s", old.id, reopened_by, new.id)
     return ReopenResult(
         old_approval_id=old.id, new_approval_id=new.id, artifact_id=old.artifact_id, jobs_moved=jobs_moved

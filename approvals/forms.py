@@ -11,8 +11,10 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import BadRequest
 
+from approvals.keyset import MAX_PAGE_SIZE, Cursor
 from approvals.models import NOTES_MAX_LENGTH, ApprovalStatus, ArtifactKind
-from approvals.selectors import MAX_PAGE_SIZE, Cursor, HistoryFilters, MediaFamily, QueueFilters
+from approvals.review_queue import MediaFamily, QueueFilters
+from approvals.selectors import HistoryFilters
 
 WAITED = {
     "1h": ("1 hour", timedelta(hours=1)),

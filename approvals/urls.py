@@ -6,6 +6,7 @@ from approvals.login_throttle import ThrottledLoginView
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("approvals/next/", views.approval_next, name="approval-next"),
     path("approvals/<uuid:approval_id>/", views.approval_detail, name="approval-detail"),
     path("approvals/<uuid:approval_id>/decide/", views.approval_decide, name="approval-decide"),
     path("history/", views.history, name="history"),

@@ -4,20 +4,24 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
 
-from approvals import selectors
+from approvals import review_queue, selectors
 from approvals.decisions import AlreadyDecided, DecisionError, NotFound, decide
 from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
-from approvals.models import ApprovalStatus, Artifact
+from approvals.keyset import PAGE_SIZE
+from approvals.models import ApprovalStatus
 
 
 @login_not_required
@@ -47,8 +51,27 @@ def _wants_partial(request: HtmxHttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
+def _project_options(selected: uuid.UUID | None) -> SafeString:
+    """The project menu's <option>s. A thousand of them cost more to render than
+    the rest of a page, so they are rendered once per projects_version."""
+    key = f"project-options:{selectors.projects_version()}"
+    options = caches["template_fragments"].get(key)
+    if options is None:
+        options = render_to_string("approvals/project_options.html", {"projects": selectors.project_choices()})
+        caches["template_fragments"].set(key, options)
+    if selected:
+        # A UUID from the validated form, never raw input.
+        marker = f'<option value="{selected}">'
+        options = options.replace(marker, f'<option value="{selected}" selected>', 1)
+    return mark_safe(options)  # noqa: S308 (rendered by the template engine, escaped there)
+
+
 def _with_query(url: str, query: str) -> str:
     return f"{url}?{query}" if query else url
+
+
+def _join(*queries: str) -> str:
+    return "&".join(query for query in queries if query)
 
 
 @can_review
@@ -56,16 +79,17 @@ def _with_query(url: str, query: str) -> str:
 @vary_on_headers("HX-Request")
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
+    filters = form.filters()
     after = parse_cursor(request.GET.get("after"))
-    limit = form.page_size(selectors.PAGE_SIZE)
-    page = selectors.pending_queue(filters=form.filters(), after=after, limit=limit)
+    limit = form.page_size(PAGE_SIZE)
+    page = review_queue.pending_queue(filters=filters, after=after, limit=limit)
     context = {
         "form": form,
         "page": page,
         "after": after,
         "filter_query": form.querystring(),
         "more_query": form.querystring(
-            limit=limit if limit != selectors.PAGE_SIZE else None,
+            limit=limit if limit != PAGE_SIZE else None,
             after=page.next_cursor.encode() if page.next_cursor else None,
         ),
     }
@@ -73,7 +97,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         # "Load more" appends rows; a change of filters replaces the results.
         partial = "queue-rows" if after else "queue-results"
         return render(request, f"approvals/queue.html#{partial}", context)
-    context["projects"] = selectors.project_choices()
+    context["project_options"] = _project_options(filters.project_id)
     return render(request, "approvals/queue.html", context)
 
 
@@ -130,14 +154,17 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
         status = 409 if isinstance(error, AlreadyDecided) else 422
         return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=status)
 
-    name, version = Artifact.objects.filter(id=result.artifact_id).values_list("name", "version").get()
     verb = "Approved" if result.status == ApprovalStatus.APPROVED else "Rejected"
-    messages.success(request, f"{verb} {name} v{version}.")
-    next_id = selectors.next_pending_id(after_approval_id=approval_id, filters=filters)
+    messages.success(request, f"{verb} {result.artifact_name} v{result.artifact_version}.")
     query = filter_form.querystring()
-    next_url = _with_query(reverse("approval-detail", args=[next_id]) if next_id else reverse("queue"), query)
     if not _wants_partial(request):
-        return HttpResponseRedirect(next_url, status=303)
+        # Which item comes next is settled when the browser asks for it, by
+        # then counting decisions made meanwhile; the POST only records.
+        return HttpResponseRedirect(
+            _with_query(reverse("approval-next"), _join(f"after={approval_id}", query)), status=303
+        )
+    next_id = review_queue.next_pending_id(after_approval_id=approval_id, filters=filters)
+    next_url = _with_query(reverse("approval-detail", args=[next_id]) if next_id else reverse("queue"), query)
     review = selectors.review_context(approval_id=next_id, filters=filters) if next_id else None
     response = _review_response(request, review=review, filter_form=filter_form, decision_form=DecisionForm())
     return push_url(response, next_url)
@@ -145,11 +172,26 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
 
 @can_review
 @require_GET
+def approval_next(request: HttpRequest) -> HttpResponse:
+    """The pending item after `after` in queue order (else the oldest left), or the queue when none is left."""
+    filter_form = QueueFilterForm(request.GET)
+    try:
+        after = uuid.UUID(request.GET.get("after", ""))
+    except ValueError:
+        raise Http404("No such approval.") from None
+    next_id = review_queue.next_pending_id(after_approval_id=after, filters=filter_form.filters())
+    target = reverse("approval-detail", args=[next_id]) if next_id else reverse("queue")
+    return HttpResponseRedirect(_with_query(target, filter_form.querystring()))
+
+
+@can_review
+@require_GET
 @vary_on_headers("HX-Request")
 def history(request: HtmxHttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET)
+    filters = form.filters()
     after = parse_cursor(request.GET.get("after"))
-    page = selectors.history(filters=form.filters(), after=after)
+    page = selectors.history(filters=filters, after=after)
     context = {
         "form": form,
         "page": page,
@@ -159,5 +201,5 @@ def history(request: HtmxHttpRequest) -> HttpResponse:
     }
     if _wants_partial(request) and after:
         return render(request, "approvals/history.html#history-rows", context)
-    context["projects"] = selectors.project_choices()
+    context["project_options"] = _project_options(filters.project_id)
     return render(request, "approvals/history.html", context)

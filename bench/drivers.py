@@ -112,8 +112,11 @@ class SqlDecisions:
     def one(self, conn, approval_id):
         with conn.transaction():
             row = conn.execute(
-                """update approvals set status = 'approved', notes = 'ok', decided_by = 'bench', decided_at = now()
-                    where id = %s and status = 'pending' returning artifact_id, decided_at""",
+                """update approvals
+                      set status = 'approved', notes = 'ok', decided_by = 'bench', decided_at = now()
+                     from artifacts
+                    where approvals.id = %s and approvals.status = 'pending' and artifacts.id = approvals.artifact_id
+                returning approvals.artifact_id, approvals.decided_at, artifacts.name, artifacts.version""",
                 [approval_id],
             ).fetchone()
             if row is None:

@@ -176,9 +176,13 @@ _database["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
 _database["CONN_HEALTH_CHECKS"] = True
 # A transaction-mode pooler (Supabase's on port 6543) hands each transaction to
 # any server connection: a named cursor (QuerySet.iterator()) would outlive its
-# transaction's connection. Prepared statements are already off (psycopg's
-# prepare_threshold is None in Django's backend unless configured).
-_database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", _database["PORT"] == "6543")
+# transaction's connection, and a prepared statement may not exist on the next.
+_behind_transaction_pooler = _database["PORT"] == "6543"
+_database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", _behind_transaction_pooler)
+# Elsewhere, statements a connection runs again are prepared (from the second
+# run on): the queue's statement takes longer to plan than to run.
+if env_bool("DATABASE_PREPARED_STATEMENTS", not _behind_transaction_pooler):
+    _database["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 2}
 _database["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -254,6 +258,21 @@ STORAGES = {
     },
 }
 
+# --- Caches ---------------------------------------------------------------------
+# In each worker's memory: nothing here needs sharing between workers. The
+# default cache remembers sniffed media types (keyed by object version);
+# template_fragments holds rendered rows and menus under keys made from
+# everything they show, so an entry is never stale, only unused.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "flow-review"},
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "flow-review-fragments",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    },
+}
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 
@@ -261,7 +280,7 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 AUTHENTICATION_BACKENDS = [
     # Refuses a locked-out account or address before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "approvals.auth_backends.OneQueryModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "queue"

@@ -8,7 +8,7 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 
-from approvals import selectors
+from approvals import review_queue
 from approvals.previews import ArtifactPreview
 
 register = template.Library()
@@ -27,8 +27,8 @@ def capped_count(count: int | None) -> str:
     """A count from count_up_to(): "10,000+" past the cap."""
     if count is None:
         return ""
-    if count > selectors.COUNT_CAP:
-        return f"{intcomma(selectors.COUNT_CAP)}+"
+    if count > review_queue.COUNT_CAP:
+        return f"{intcomma(review_queue.COUNT_CAP)}+"
     return intcomma(count)
 
 

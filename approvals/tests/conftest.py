@@ -46,6 +46,14 @@ def django_db_setup(django_test_environment, django_db_blocker):
         creation.destroy_test_db(original_name, verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def empty_fragment_cache():
+    """Rendered rows and menus are cached per worker process; each test starts without them."""
+    from django.core.cache import caches
+
+    caches["template_fragments"].clear()
+
+
 class _Discard:
     def write(self, text):
         pass

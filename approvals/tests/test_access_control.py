@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -81,6 +82,7 @@ URLS = {
     "queue": lambda s: reverse("queue"),
     "review": lambda s: reverse("approval-detail", args=[s.pending.id]),
     "decide": lambda s: reverse("approval-decide", args=[s.pending.id]),
+    "next": lambda s: f"{reverse('approval-next')}?after={s.pending.id}",
     "history": lambda s: reverse("history"),
     "file": lambda s: reverse("artifact-file", args=[s.file_artifact_id]),
     "thumbnail": lambda s: reverse("artifact-thumbnail", args=[s.file_artifact_id]),
@@ -128,6 +130,8 @@ def expected(role: str, name: str, method: str):
         return 403
     if name == "decide":
         return 303 if method == "POST" else 405
+    if name == "next":
+        return 302 if method == "GET" else 405
     if name in REVIEWER_PAGES:
         return 200 if method == "GET" else 405
     raise AssertionError(f"no expectation for {name}")
@@ -146,7 +150,9 @@ def test_access(site, role, name, method):
 
     want = expected(role, name, method)
     if want == LOGIN:
-        assert (response.status_code, response["Location"]) == (302, f"{reverse('login')}?next={url}")
+        next_query = QueryDict(mutable=True)
+        next_query["next"] = url
+        assert (response.status_code, response["Location"]) == (302, f"{reverse('login')}?{next_query.urlencode('/')}")
     elif want == ADMIN_LOGIN:
         assert response.status_code == 302
         assert response["Location"].startswith(f"{reverse('admin:login')}?next=")

@@ -36,15 +36,25 @@ def decide_url(approval: Approval) -> str:
     return reverse("approval-decide", args=[approval.id])
 
 
+def next_item_location(client, response) -> str:
+    """Where a browser without JavaScript lands after a decision: the POST
+    redirects to the next-item URL, which redirects to the item (or the queue)."""
+    assert response.status_code == 303
+    assert response["Location"].startswith(reverse("approval-next") + "?after=")
+    followed = client.get(response["Location"])
+    assert followed.status_code == 302
+    return followed["Location"]
+
+
 def test_approving_without_javascript_redirects_to_the_next_item_with_a_message(reviewer_client):
     first, second = queued("first-post", "second-post")
 
     response = reviewer_client.post(decide_url(first), {"decision": "approved", "notes": "Good to go."})
 
-    assert response.status_code == 303
-    assert response["Location"] == reverse("approval-detail", args=[second.id])
+    location = next_item_location(reviewer_client, response)
+    assert location == reverse("approval-detail", args=[second.id])
     assert state(first) == ("approved", "Good to go.", "reviewer", JobStatus.DONE, None)
-    page = reviewer_client.get(response["Location"]).content.decode()
+    page = reviewer_client.get(location).content.decode()
     assert "Approved first-post v1." in page
     assert '<h1 tabindex="-1">second-post' in page
 
@@ -56,8 +66,7 @@ def test_rejecting_records_the_reason_and_fails_the_job(reviewer_client):
         decide_url(approval), {"decision": "rejected", "notes": "Lead with\r\nthe benefit."}
     )
 
-    assert response.status_code == 303
-    assert response["Location"] == reverse("queue")  # nothing left
+    assert next_item_location(reviewer_client, response) == reverse("queue")  # nothing left
     assert state(approval) == (
         "rejected",
         "Lead with\nthe benefit.",
@@ -72,7 +81,7 @@ def test_after_the_newest_item_the_next_is_the_oldest_still_pending(reviewer_cli
 
     response = reviewer_client.post(decide_url(newest), {"decision": "approved"})
 
-    assert response["Location"] == reverse("approval-detail", args=[oldest.id])
+    assert next_item_location(reviewer_client, response) == reverse("approval-detail", args=[oldest.id])
 
 
 def test_the_next_item_respects_the_queue_filters(reviewer_client):
@@ -84,7 +93,21 @@ def test_the_next_item_respects_the_queue_filters(reviewer_client):
 
     response = reviewer_client.post(f"{decide_url(first)}?project={launch.id}", {"decision": "approved"})
 
-    assert response["Location"] == f"{reverse('approval-detail', args=[third.id])}?project={launch.id}"
+    location = next_item_location(reviewer_client, response)
+    assert location == f"{reverse('approval-detail', args=[third.id])}?project={launch.id}"
+
+
+def test_the_next_item_is_chosen_when_the_browser_arrives_not_when_it_posted(reviewer_client):
+    first, second, third = queued("first", "second", "third")
+    response = reviewer_client.post(decide_url(first), {"decision": "approved"})
+    decide(approval_id=second.id, decision="approved", notes="", decided_by="someone-else")
+
+    assert next_item_location(reviewer_client, response) == reverse("approval-detail", args=[third.id])
+
+
+@pytest.mark.parametrize("after", ["", "not-a-uuid", "123"])
+def test_the_next_item_url_without_a_valid_approval_id_is_not_found(reviewer_client, after):
+    assert reviewer_client.get(reverse("approval-next"), {"after": after}).status_code == 404
 
 
 def test_deciding_with_htmx_swaps_in_the_next_item_updates_the_count_and_confirms(reviewer_client):

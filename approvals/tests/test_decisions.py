@@ -44,6 +44,8 @@ def test_approving_moves_the_waiting_job_to_done_and_leaves_other_jobs_alone():
     assert result == DecisionResult(
         approval_id=approval.id,
         artifact_id=artifact.id,
+        artifact_name=artifact.name,
+        artifact_version=artifact.version,
         status="approved",
         decided_by="sam",
         decided_at=result.decided_at,

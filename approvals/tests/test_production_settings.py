@@ -133,7 +133,7 @@ def test_behind_a_proxy_the_forwarded_scheme_and_origins_are_taken_from_the_envi
 
 
 @pytest.mark.parametrize(("port", "disabled"), [("6543", True), ("5432", False)])
-def test_server_side_cursors_are_off_behind_a_transaction_pooler(port, disabled):
+def test_server_side_cursors_and_prepared_statements_are_off_behind_a_transaction_pooler(port, disabled):
     url = f"postgresql://postgres.ref:secret@aws-0-eu-central-1.pooler.supabase.com:{port}/postgres"
     values = settings_in(production_env(DATABASE_URL=url), "DATABASES")
     database = values["DATABASES"]["default"]
@@ -141,7 +141,8 @@ def test_server_side_cursors_are_off_behind_a_transaction_pooler(port, disabled)
     assert database["PORT"] == port
     assert database["DISABLE_SERVER_SIDE_CURSORS"] is disabled
     assert database["CONN_HEALTH_CHECKS"] is True
-    assert "prepare_threshold" not in database["OPTIONS"]  # Django's default: no prepared statements
+    assert ("prepare_threshold" in database["OPTIONS"]) is not disabled
+    assert database["OPTIONS"].get("server_side_binding", False) is not disabled
 
 
 def test_collectstatic_writes_hashed_compressed_files_for_whitenoise(tmp_path):

@@ -4,14 +4,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals import selectors
-from approvals.models import Approval, ApprovalStatus, ArtifactKind
-from approvals.selectors import Cursor, QueueFilters, pending_queue
+from approvals import review_queue
+from approvals.keyset import Cursor
+from approvals.models import Approval, ArtifactKind
+from approvals.review_queue import QueueFilters, pending_queue
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 pytestmark = pytest.mark.django_db
@@ -244,7 +246,7 @@ def test_changing_filters_with_htmx_returns_the_results_block(reviewer_client):
 
 
 def test_the_match_count_stops_at_the_cap(reviewer_client, monkeypatch):
-    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    monkeypatch.setattr(review_queue, "COUNT_CAP", 3)
     for _ in range(5):
         make_pending_review()
 
@@ -262,6 +264,7 @@ def test_an_empty_queue_says_so(reviewer_client):
 
 
 def _queue_queries(client, limit: int) -> list[str]:
+    caches["template_fragments"].clear()  # the worst case: no cached menu or rows
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("queue"), {"limit": limit})
     assert response.status_code == 200
@@ -282,15 +285,64 @@ def test_a_queue_page_costs_the_same_queries_for_25_and_100_rows(reviewer_client
     assert not any("OFFSET" in sql.upper() for sql in small + large)
 
 
-def test_the_pending_page_query_is_served_by_the_partial_index():
-    make_pending_review()
-    rows = Approval.objects.filter(status=ApprovalStatus.PENDING).order_by("created_at", "id")
-    sql, params = rows.values("id")[:51].query.sql_with_params()
+def _plan_of_the_page_query(filters: QueueFilters) -> str:
+    with CaptureQueriesContext(connection) as queries:
+        pending_queue(filters=filters)
+    (statement,) = [query["sql"] for query in queries.captured_queries]
     with connection.cursor() as cursor:
         # On a tiny table any plan is cheap: forbid the ones that ignore the
         # order, so the plan shows whether the partial index can serve it.
         for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
             cursor.execute(f"set local {setting} = off")
-        cursor.execute(f"explain {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute(f"explain {statement}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_pending_page_query_is_served_by_the_partial_index():
+    make_pending_review()
+    plan = _plan_of_the_page_query(QueueFilters())
     assert "approvals_pending_queue_idx" in plan
+
+
+# --- Cached rows and menus: never stale ------------------------------------------
+
+
+def test_a_renamed_project_shows_its_new_name_in_the_rows_and_the_menu(reviewer_client):
+    project = make_project(name="Old name")
+    make_pending_review(artifact=make_artifact(project=project, name="post"))
+    assert "Old name" in reviewer_client.get(reverse("queue")).content.decode()  # now cached
+
+    project.name = "New name"
+    project.save(update_fields=["name"])
+
+    body = reviewer_client.get(reverse("queue")).content.decode()
+    assert "Old name" not in body
+    assert body.count("New name") == 2  # the row and the menu
+
+
+def test_a_new_project_appears_in_the_menu_and_the_chosen_one_stays_selected(reviewer_client):
+    first = make_project(name="First")
+    make_pending_review(artifact=make_artifact(project=first))
+    reviewer_client.get(reverse("queue"))
+
+    second = make_project(name="Second")
+    body = reviewer_client.get(reverse("queue"), {"project": second.id}).content.decode()
+
+    assert f'<option value="{first.id}">First</option>' in body
+    assert f'<option value="{second.id}" selected>Second</option>' in body
+    assert body.count(" selected>") == 1 + body.count('<option value="" selected>')
+
+
+def test_a_run_recorded_later_updates_the_row_figures(reviewer_client):
+    approval = make_pending_review(name="post", with_run=False)
+    assert ">–</td>" in reviewer_client.get(reverse("queue")).content.decode()
+
+    make_run(job=approval.artifact.output_jobs.get(), prompt_tokens=1200, completion_tokens=34)
+
+    assert ">1,234</td>" in reviewer_client.get(reverse("queue")).content.decode()
+
+
+def test_an_unknown_project_in_the_url_selects_nothing(reviewer_client):
+    make_pending_review()
+    body = reviewer_client.get(reverse("queue"), {"project": "00000000-0000-0000-0000-000000000000"}).content.decode()
+    assert " selected>" not in body.split('id="id_project"')[1].split("</select>")[0]

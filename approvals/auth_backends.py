@@ -1,0 +1,58 @@
+"""Django's model backend, loading a signed-in user and their permissions in one query.
+
+Every reviewer page checks a permission, so ModelBackend's three queries per
+request (the user, then their own permissions, then their groups') are a
+measurable share of a page. The answers are the same; only the round trips go.
+"""
+
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission, User
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+# The user's row and the names ("app_label.codename") of the permissions they
+# hold directly or through a group. Raw SQL because the ORM would rebuild this
+# statement on every request, for longer than PostgreSQL takes to run it.
+_USER_WITH_PERMISSIONS_SQL = """
+select u.*,
+       array(select ct.app_label || '.' || perm.codename
+               from auth_permission perm
+               join django_content_type ct on ct.id = perm.content_type_id
+              where perm.id in (select permission_id from auth_user_user_permissions where user_id = u.id)
+                 or perm.id in (select gp.permission_id
+                                  from auth_group_permissions gp
+                                  join auth_user_groups ug on ug.group_id = gp.group_id
+                                 where ug.user_id = u.id)) as permission_names
+  from auth_user u
+ where u.id = %s
+"""
+
+
+class OneQueryModelBackend(ModelBackend):
+    def get_user(self, user_id):
+        try:
+            user_id = User._meta.pk.to_python(user_id)
+        except ValidationError:  # a session naming no possible user: nobody
+            return None
+        user = next(iter(User.objects.raw(_USER_WITH_PERMISSIONS_SQL, [user_id])), None)
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        if not user.is_superuser:
+            # ModelBackend's own per-request cache, read by has_perm and has_module_perms.
+            user._perm_cache = set(user.permission_names)
+        return user
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        """For users not loaded by get_user (a superuser, or one fetched elsewhere): one query as well."""
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            if user_obj.is_superuser:
+                permissions = Permission.objects.all()
+            else:
+                own = User.user_permissions.through.objects.filter(user=user_obj).values("permission_id")
+                from_groups = Group.permissions.through.objects.filter(group__user=user_obj).values("permission_id")
+                permissions = Permission.objects.filter(Q(id__in=own) | Q(id__in=from_groups))
+            names = permissions.values_list("content_type__app_label", "codename").order_by()
+            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in names}
+        return user_obj._perm_cache

@@ -1,0 +1,246 @@
+"""The pending queue in SQL: what matches the filters, one keyset page, the next item, a position in it.
+
+Raw SQL, because these statements run on every reviewer page and decision:
+Django compiling the equivalent QuerySet (a media-family CASE, three
+subqueries, a capped count) took longer than PostgreSQL took to run it.
+Everything is parameterised; the only text put together here is fixed SQL.
+
+Every statement walks approvals_pending_queue_idx, the partial index on
+(created_at, id) where status = 'pending', in queue order, and compares
+positions as row values, which that index serves as a range.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import TextChoices
+from django.utils import timezone
+
+from approvals.keyset import MAX_PAGE_SIZE, PAGE_SIZE, Cursor
+
+# Counting stops here: "10,000+" is as useful to a reviewer as the exact figure,
+# and a capped count never walks a huge table.
+COUNT_CAP = 10_000
+
+
+class MediaFamily(TextChoices):
+    """What a reviewer filters by. Audio counts as "other": the pipeline makes
+    posts, specs, images, video and PDFs, and a rare audio file does not earn a
+    filter of its own."""
+
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+    TEXT = "text", "Text"
+    JSON = "json", "JSON"
+    PDF = "pdf", "PDF"
+    OTHER = "other", "Other"
+
+
+def _family_case() -> str:
+    """The media family of artifact `a`, in SQL so that filtering by it stays in the database.
+
+    Text and JSON artifacts are what their kind says. Files go by mime_type, or,
+    when the pipeline left it missing or generic, by the extension of their path.
+    """
+    unknown_mime = "(a.mime_type is null or a.mime_type = '' or lower(a.mime_type) = 'application/octet-stream')"
+
+    def by(mime: str, extensions: str) -> str:
+        return f"({mime} or ({unknown_mime} and a.storage_path ~* '\\.({extensions})$'))"
+
+    families = [
+        (by("a.mime_type ilike 'image/%%'", "png|jpe?g|gif|webp|avif|bmp|svg|tiff?|heic"), MediaFamily.IMAGE),
+        (by("a.mime_type ilike 'video/%%'", "mp4|m4v|mov|webm|mkv|avi"), MediaFamily.VIDEO),
+        (by("lower(a.mime_type) = 'application/pdf'", "pdf"), MediaFamily.PDF),
+        (by("(lower(a.mime_type) = 'application/json' or a.mime_type ilike '%%+json')", "json"), MediaFamily.JSON),
+        (by("a.mime_type ilike 'text/%%'", "txt|md|markdown|csv|tsv"), MediaFamily.TEXT),
+    ]
+    whens = "\n".join(f"  when {condition} then '{family.value}'" for condition, family in families)
+    return (
+        f"case\n  when a.kind = 'text' then '{MediaFamily.TEXT.value}'\n"
+        f"  when a.kind = 'json' then '{MediaFamily.JSON.value}'\n{whens}\n  else '{MediaFamily.OTHER.value}'\nend"
+    )
+
+
+FAMILY_SQL = _family_case()
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    project_id: uuid.UUID | None = None
+    kind: str | None = None
+    media: str | None = None
+    waited: timedelta | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[dict]
+    next_cursor: Cursor | None
+    # Matches for the filters, up to COUNT_CAP + 1; None on pages after the first.
+    match_count: int | None
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """Where one approval stands among the pending ones matching the filters."""
+
+    next_id: uuid.UUID | None
+    previous_id: uuid.UUID | None
+    pending_count: int
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class _Matching:
+    """FROM and WHERE for pending approvals `p` matching the filters, with their parameters."""
+
+    from_sql: str
+    where_sql: str
+    params: list
+
+    @classmethod
+    def of(cls, filters: QueueFilters) -> "_Matching":
+        conditions, params = ["p.status = 'pending'"], []
+        if filters.project_id:
+            conditions.append("a.project_id = %s")
+            params.append(filters.project_id)
+        if filters.kind:
+            conditions.append("a.kind = %s")
+            params.append(filters.kind)
+        if filters.media:
+            conditions.append(f"({FAMILY_SQL}) = %s")
+            params.append(filters.media)
+        if filters.waited:
+            conditions.append("p.created_at <= %s")
+            params.append(timezone.now() - filters.waited)
+        if filters.search:
+            conditions.append("a.name ilike %s")
+            params.append(_like_pattern(filters.search))
+        # Unfiltered, the queue (and its count) need only the partial index.
+        needs_artifact = any((filters.project_id, filters.kind, filters.media, filters.search))
+        from_sql = "approvals p join artifacts a on a.id = p.artifact_id" if needs_artifact else "approvals p"
+        return cls(from_sql, " and ".join(conditions), params)
+
+    def capped_count(self) -> tuple[str, list]:
+        # Ordered like the index, so that it is the index that is walked, and
+        # at most COUNT_CAP + 1 entries of it.
+        sql = (
+            f"(select count(*) from (select 1 from {self.from_sql} where {self.where_sql}"
+            f" order by p.created_at, p.id limit {COUNT_CAP + 1}) capped)"
+        )
+        return sql, self.params
+
+    def first_id(self, position: str = "", order: str = "p.created_at, p.id") -> tuple[str, list]:
+        where = f"{self.where_sql} and {position}" if position else self.where_sql
+        return f"(select p.id from {self.from_sql} where {where} order by {order} limit 1)", self.params
+
+
+_PAGE_SQL = """
+select p.id, p.created_at, p.artifact_id,
+       a.name, a.kind, a.mime_type, a.size_bytes, a.version, a.project_id,
+       pr.name as project_name, earlier.version as previous_version_number,
+       {family} as family,
+       work.job_kind, work.tokens, work.cost_usd{match_count}
+  from {from_sql}
+  join projects pr on pr.id = a.project_id
+  left join artifacts earlier on earlier.id = a.previous_version_id
+  -- Every job that made the artifact (retries too): the newest one's kind,
+  -- and tokens and cost summed over all their runs.
+  left join lateral (
+        select (array_agg(j.kind order by j.created_at desc))[1] as job_kind,
+               sum(r.total_tokens)::bigint as tokens, sum(r.cost_usd) as cost_usd
+          from jobs j left join runs r on r.job_id = j.id
+         where j.output_artifact_id = p.artifact_id
+       ) work on true
+ where {where_sql}
+ order by p.created_at, p.id
+ limit %s
+"""
+
+
+def pending_queue(*, filters: QueueFilters, after: Cursor | None = None, limit: int = PAGE_SIZE) -> QueuePage:
+    """Pending approvals oldest first, one keyset page, with what a queue row shows.
+
+    One query per page: the match count of a first page rides along as an
+    uncorrelated scalar subquery, which PostgreSQL runs once.
+    """
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    matching = _Matching.of(filters)
+    from_sql = "approvals p join artifacts a on a.id = p.artifact_id"
+    where_sql, params = matching.where_sql, list(matching.params)
+    if after is not None:
+        where_sql += " and (p.created_at, p.id) > (%s, %s)"
+        params += [after.at, after.id]
+    count_sql, count_params = "", []
+    if after is None:
+        count_sql, count_params = matching.capped_count()
+        count_sql = f",\n       {count_sql} as match_count"
+    sql = _PAGE_SQL.format(family=FAMILY_SQL, match_count=count_sql, from_sql=from_sql, where_sql=where_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*count_params, *params, limit + 1])
+        columns = [column.name for column in cursor.description]
+        rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = Cursor(at=page[-1]["created_at"], id=page[-1]["id"]) if more else None
+    match_count = None
+    if after is None:
+        match_count = page[0]["match_count"] if page else _count(matching)
+        for row in page:
+            del row["match_count"]
+    return QueuePage(rows=page, next_cursor=next_cursor, match_count=match_count)
+
+
+def _count(matching: _Matching) -> int:
+    # Only when a first page is empty, where the count could not ride along; it is 0
+    # unless an item was decided between the two statements.
+    sql, params = matching.capped_count()
+    with connection.cursor() as cursor:
+        cursor.execute(f"select {sql}", params)
+        return cursor.fetchone()[0]
+
+
+def next_pending_id(*, after_approval_id: uuid.UUID, filters: QueueFilters) -> uuid.UUID | None:
+    """The item to review after this one: the next pending in queue order, else the oldest pending left."""
+    matching = _Matching.of(filters)
+    following, following_params = matching.first_id(
+        "(p.created_at, p.id) > (select created_at, id from approvals where id = %s)"
+    )
+    oldest, oldest_params = matching.first_id("p.id <> %s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"select coalesce({following}, {oldest})",
+            [*following_params, after_approval_id, *oldest_params, after_approval_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def queue_position(*, approval_id: uuid.UUID, at, filters: QueueFilters) -> QueuePosition:
+    """The pending items just after and just before (at, approval_id) in queue order, and the capped count."""
+    matching = _Matching.of(filters)
+    following, following_params = matching.first_id("(p.created_at, p.id) > (%s, %s)")
+    preceding, preceding_params = matching.first_id(
+        "(p.created_at, p.id) < (%s, %s)", order="p.created_at desc, p.id desc"
+    )
+    count, count_params = matching.capped_count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"select {following}, {preceding}, {count}",
+            [
+                *following_params,
+                at,
+                approval_id,
+                *preceding_params,
+                at,
+                approval_id,
+                *count_params,
+            ],
+        )
+        next_id, previous_id, pending_count = cursor.fetchone()
+    return QueuePosition(next_id=next_id, previous_id=previous_id, pending_count=pending_count)
