@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,16 +28,6 @@ VERSION_CHAIN_LIMIT = 20
 def project_choices() -> list[tuple[uuid.UUID, str]]:
     """(id, name) of every project, for the filter menus."""
     return list(Project.objects.order_by("name", "id").values_list("id", "name"))
-
-
-def projects_version() -> str:
-    """A token that changes when a project is added, renamed (the updated_at trigger) or removed.
-
-    The filter menus are cached under it: one aggregate over the projects
-    table instead of fetching and rendering every name on each page.
-    """
-    summary = Project.objects.aggregate(count=Count("id"), changed=Max("updated_at"))
-    return f"{summary['count']}:{summary['changed'].isoformat() if summary['changed'] else ''}"
 
 
 # --- History ------------------------------------------------------------------

@@ -51,14 +51,18 @@ def _wants_partial(request: HtmxHttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
+# How long a worker reuses the rendered project menu: a project added or
+# renamed shows in the menu at most this late (the rows are never late).
+PROJECT_MENU_SECONDS = 10
+
+
 def _project_options(selected: uuid.UUID | None) -> SafeString:
     """The project menu's <option>s. A thousand of them cost more to render than
-    the rest of a page, so they are rendered once per projects_version."""
-    key = f"project-options:{selectors.projects_version()}"
-    options = caches["template_fragments"].get(key)
+    the rest of a page, so a worker renders them once every few seconds."""
+    options = caches["template_fragments"].get("project-options")
     if options is None:
         options = render_to_string("approvals/project_options.html", {"projects": selectors.project_choices()})
-        caches["template_fragments"].set(key, options)
+        caches["template_fragments"].set("project-options", options, PROJECT_MENU_SECONDS)
     if selected:
         # A UUID from the validated form, never raw input.
         marker = f'<option value="{selected}">'
