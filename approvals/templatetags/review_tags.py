@@ -24,7 +24,7 @@ def render_preview(context, preview: ArtifactPreview) -> str:
 
 @register.filter
 def capped_count(count: int | None) -> str:
-    """A count from count_up_to(): "10,000+" past the cap."""
+    """A count capped at review_queue.COUNT_CAP: "1,000+" past the cap."""
     if count is None:
         return ""
     if count > review_queue.COUNT_CAP:

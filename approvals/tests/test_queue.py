@@ -316,7 +316,7 @@ def test_a_renamed_project_shows_its_new_name_in_the_rows_at_once_and_in_the_men
     project.save(update_fields=["name"])
 
     body = reviewer_client.get(reverse("queue")).content.decode()
-    assert '<td>New name</td>' in body  # the row: never stale
+    assert "<td>New name</td>" in body  # the row: never stale
     assert '">Old name</option>' in body  # the menu: reused for a few seconds
     caches["template_fragments"].delete("project-options")  # as when those seconds have passed
     body = reviewer_client.get(reverse("queue")).content.decode()

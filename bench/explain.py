@@ -1,0 +1,151 @@
+"""EXPLAIN (ANALYZE, BUFFERS) of the statements behind the queue, the review page and the history.
+
+    DATABASE_URL=postgresql://.../bench_large python -m bench.explain > docs/explain-large.md
+
+Runs the app's own selectors against a seeded database, captures each
+statement with its parameters as the app sends it, and prints its plan. Exits
+non-zero if any plan reads approvals or artifacts with a sequential scan.
+"""
+
+import os
+import re
+import sys
+import time
+from contextlib import contextmanager
+
+import django
+
+BIG_TABLES = ("approvals", "artifacts")
+
+
+@contextmanager
+def captured(statements: list):
+    from django.db import connection
+
+    def wrapper(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        yield
+
+
+def explain(sql: str, params) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"explain (analyze, buffers) {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def cases():
+    """(title, what the reviewer did, callable running it)."""
+    from django.db import connection
+
+    from approvals import review_queue, selectors
+    from approvals.review_queue import MediaFamily, QueueFilters
+    from approvals.selectors import HistoryFilters
+
+    def deep_page():
+        page = review_queue.pending_queue(filters=QueueFilters())
+        for _ in range(20):
+            page = review_queue.pending_queue(filters=QueueFilters(), after=page.next_cursor)
+        return page
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """select a.project_id from approvals p join artifacts a on a.id = p.artifact_id
+                where p.status = 'pending' and a.kind = 'file' and a.mime_type like 'image/%%'
+                order by p.created_at limit 1"""
+        )
+        (project_id,) = cursor.fetchone()
+        cursor.execute(
+            "select id, created_at from approvals where status = 'pending' order by created_at, id offset 50000 limit 1"
+        )
+        middle_id, middle_at = cursor.fetchone()
+        cursor.execute("select decided_by from approvals where status <> 'pending' limit 1")
+        (reviewer,) = cursor.fetchone()
+    filtered = QueueFilters(project_id=project_id, media=MediaFamily.IMAGE)
+    return [
+        ("Queue, first page", "opens the queue", lambda: review_queue.pending_queue(filters=QueueFilters())),
+        ("Queue, 21st page", 'pressed "Load more" 20 times (the last page\'s statement)', deep_page),
+        (
+            "Queue, filtered by project and media family",
+            "filters to one project's images",
+            lambda: review_queue.pending_queue(filters=filtered),
+        ),
+        (
+            "Review page: previous, next and count",
+            "opens an item half-way down the queue",
+            lambda: review_queue.queue_position(approval_id=middle_id, at=middle_at, filters=QueueFilters()),
+        ),
+        (
+            "Next item after a decision",
+            "follows the redirect after deciding",
+            lambda: review_queue.next_pending_id(after_approval_id=middle_id, filters=QueueFilters()),
+        ),
+        ("History, first page", "opens the history", lambda: selectors.history(filters=HistoryFilters())),
+        (
+            "History, one reviewer",
+            "filters the history by reviewer",
+            lambda: selectors.history(filters=HistoryFilters(reviewer=reviewer)),
+        ),
+    ]
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    django.setup()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("select count(*) from approvals")
+        (approvals,) = cursor.fetchone()
+        cursor.execute("select count(*) from approvals where status = 'pending'")
+        (pending,) = cursor.fetchone()
+        cursor.execute("show server_version")
+        (version,) = cursor.fetchone()
+    print("# Query plans at the large scale")
+    print()
+    print(
+        f"`python -m bench.explain` on {approvals:,} approvals ({pending:,} pending), PostgreSQL {version}, "
+        f"{time.strftime('%Y-%m-%d')}. Each statement is the one the app sends, captured with its parameters; "
+        "buffers are shared-buffer pages (8 kB) hit or read."
+    )
+    print()
+    failures = []
+    sections = []
+    summary = [
+        "| statement | the reviewer | execution ms | buffers | scans of approvals / artifacts |",
+        "|---|---|---|---|---|",
+    ]
+    for title, action, run in cases():
+        statements: list = []
+        with captured(statements):
+            run()
+        sql, params = statements[-1]
+        plan = explain(sql, params)
+        execution = re.search(r"Execution Time: ([\d.]+) ms", plan).group(1)
+        buffers = re.search(r"Buffers: shared ([^\n]*)", plan).group(1)
+        scans = set(
+            re.findall(
+                r"(Seq Scan|Index Only Scan|Index Scan|Bitmap Heap Scan)(?: Backward)?(?: using (\S+))? on (\w+)", plan
+            )
+        )
+        big = sorted(
+            f"{kind} {index or ''} on {table}".replace("  ", " ") for kind, index, table in scans if table in BIG_TABLES
+        )
+        if any(kind == "Seq Scan" for kind, _, table in scans if table in BIG_TABLES):
+            failures.append(title)
+        summary.append(f"| {title} | {action} | {execution} | {buffers} | {'; '.join(big)} |")
+        sections += [f"## {title}", "", "```sql", sql.strip(), "```", "", "```", plan, "```", ""]
+    print("\n".join(summary))
+    print()
+    print("No plan reads approvals or artifacts sequentially." if not failures else f"Sequential scans in: {failures}")
+    print()
+    print("\n".join(sections))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
