@@ -1,16 +1,19 @@
-"""Load from a second process over loopback: wrk for pages, threads for decisions."""
+"""Load from a second process over loopback: wrk for pages and decisions, threads for the raw SQL decisions."""
 
 import re
 import subprocess
+import tempfile
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from queue import Empty, Queue
 
 import psycopg
 
-from bench.environment import database_url, post
+from bench.environment import database_url
 
+DECISIONS_SCRIPT = Path(__file__).with_name("decisions.lua")
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -82,22 +85,33 @@ def _drain(ids: list[str], workers: int, work) -> tuple[float, Counter]:
     return time.perf_counter() - started, outcomes
 
 
-class HttpDecisions:
-    """Each worker is a logged-in reviewer posting the plain form; redirects are not followed."""
+def wrk_decisions(base: str, sessions: list[tuple[str, str]], ids: list[str]) -> tuple[float, Counter]:
+    """Decisions/s over HTTP: wrk with len(sessions) connections, each request the next id as the next reviewer.
 
-    def __init__(self, base: str, sessions: list[tuple[str, str]], decide_path, fields):
-        self.base, self.sessions, self.decide_path, self.fields = base, sessions, decide_path, fields
-
-    def start(self, index):
-        return self.sessions[index]
-
-    def one(self, session, approval_id):
-        cookie, csrf = session
-        status, _ = post(self.base, self.decide_path(approval_id), {**self.fields, "csrfmiddlewaretoken": csrf}, cookie)
-        return status
-
-    def stop(self, state):
-        pass
+    The clock stops when the script reports the answer to the last decision
+    (wrk itself runs for its whole duration, so it is stopped then).
+    """
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as items:
+        for index, approval_id in enumerate(ids):
+            cookie, csrf = sessions[index % len(sessions)]
+            items.write(f"{approval_id} {cookie} {csrf}\n")
+        items.flush()
+        command = ["wrk", "-t1", f"-c{len(sessions)}", "-d600s", "--timeout", "30s", "-s", str(DECISIONS_SCRIPT)]
+        started = time.perf_counter()
+        process = subprocess.Popen([*command, base, "--", items.name], stdout=subprocess.PIPE, text=True)
+        try:
+            for line in process.stdout:
+                found = re.search(r"decided (\d+), 303: (\d+), other: (\d+)", line)
+                if found:
+                    seconds = time.perf_counter() - started
+                    break
+            else:
+                raise RuntimeError("wrk ended before the last decision was answered")
+        finally:
+            process.terminate()
+            process.wait()
+    decided, redirects, others = (int(group) for group in found.groups())
+    return decided / seconds, Counter({303: redirects, "other": others})
 
 
 class SqlDecisions:

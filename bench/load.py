@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from bench.drivers import HttpDecisions, SqlDecisions, decisions_per_second, pending_ids, wrk
+from bench.drivers import SqlDecisions, decisions_per_second, pending_ids, wrk, wrk_decisions
 from bench.environment import (
     OPS_USER,
     PYTHON,
@@ -115,10 +115,7 @@ def measure_decisions(database: str, *, items: int, rounds: int) -> dict:
         ids = pending_ids(database)
         with gunicorn_server(database) as base:
             sessions = [log_in(base, username) for username in REVIEWERS]
-            work = HttpDecisions(
-                base, sessions, lambda i: f"/approvals/{i}/decide/", {"decision": "approved", "notes": "ok"}
-            )
-            rate, outcomes = decisions_per_second(ids, work)
+            rate, outcomes = wrk_decisions(base, sessions, ids)
         http_rates.append(rate)
         checks.append(decided_exactly_once(database, items, outcomes))
         prepare(database, items, reuse=False, pending=items)
