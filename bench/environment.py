@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -75,11 +76,33 @@ def recreate_database(name: str) -> None:
         conn.execute(f'create database "{name}"')
 
 
-def build_database(name: str, *, artifacts: int, pending: int | None = None, log=print) -> dict:
-    """A fresh database at this scale; returns the apply_sql timings measured on the way."""
+def apply_sql_seconds(name: str = "bench_apply_sql", runs: int = 3) -> dict:
+    """Medians of `manage.py apply_sql` on an empty database and of a second run with nothing to do.
+
+    Whole processes (Django's start-up included), and for the first run also
+    the time the runner reports for the files themselves.
+    """
+    fresh, files, noop = [], [], []
+    for _ in range(runs):
+        recreate_database(name)
+        started = time.perf_counter()
+        output = manage("apply_sql", database=name).stdout
+        fresh.append(time.perf_counter() - started)
+        files.append(sum(int(ms) for ms in re.findall(r"OK \((\d+) ms\)", output)) / 1000)
+        noop.append(timed_manage("apply_sql", database=name))
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+    return {
+        "apply_sql_fresh_s": statistics.median(fresh),
+        "apply_sql_files_s": statistics.median(files),
+        "apply_sql_noop_s": statistics.median(noop),
+    }
+
+
+def build_database(name: str, *, artifacts: int, pending: int | None = None, log=print) -> None:
+    """A fresh database at this scale, built as a deployer would: apply_sql, migrate, then seed_bulk."""
     recreate_database(name)
-    fresh = timed_manage("apply_sql", database=name)
-    noop = timed_manage("apply_sql", database=name)
+    manage("apply_sql", database=name)
     manage("migrate", "--noinput", database=name)
     seed_args = ["seed_bulk", "--artifacts", str(artifacts)]
     if pending is not None:
@@ -88,7 +111,6 @@ def build_database(name: str, *, artifacts: int, pending: int | None = None, log
     manage(*seed_args, database=name)
     log(f"  {name}: seeded {artifacts:,} artifacts in {time.perf_counter() - started:.1f} s")
     create_users(name)
-    return {"apply_sql_fresh_s": fresh, "apply_sql_noop_s": noop}
 
 
 def create_users(name: str) -> None:

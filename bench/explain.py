@@ -132,6 +132,11 @@ def main() -> int:
                 r"(Seq Scan|Index Only Scan|Index Scan|Bitmap Heap Scan)(?: Backward)?(?: using (\S+))? on (\w+)", plan
             )
         )
+        bitmap_indexes = re.findall(r"Bitmap Index Scan on (\S+)", plan)
+        scans = {
+            (kind, index or (", ".join(dict.fromkeys(bitmap_indexes)) if kind == "Bitmap Heap Scan" else ""), table)
+            for kind, index, table in scans
+        }
         big = sorted(
             f"{kind} {index or ''} on {table}".replace("  ", " ") for kind, index, table in scans if table in BIG_TABLES
         )
