@@ -162,8 +162,8 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
     messages.success(request, f"{verb} {result.artifact_name} v{result.artifact_version}.")
     query = filter_form.querystring()
     if not _wants_partial(request):
-        # Which item comes next is settled when the browser asks for it, by
-        # then counting decisions made meanwhile; the POST only records.
+        # The POST only records: the next item is picked when the browser asks
+        # for it, so decisions others make meanwhile are taken into account.
         return HttpResponseRedirect(
             _with_query(reverse("approval-next"), _join(f"after={approval_id}", query)), status=303
         )
