@@ -77,7 +77,17 @@ def _json_preview(value) -> ArtifactPreview:
 
 def _json_context(value) -> dict:
     pretty = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
-    return {"pretty": pretty, "json_type": type(value).__name__, "lines": pretty.count("\n") + 1}
+    lines = pretty.count("\n") + 1
+    if len(pretty) <= TEXT_PREVIEW_LIMIT:
+        return {"pretty": pretty, "json_type": type(value).__name__, "lines": lines}
+    # A page holding megabytes of JSON is slow to send and to scroll: cut at a line end.
+    shown = pretty[:TEXT_PREVIEW_LIMIT].rsplit("\n", 1)[0]
+    return {
+        "pretty": shown,
+        "json_type": type(value).__name__,
+        "lines": lines,
+        "shown_lines": shown.count("\n") + 1,
+    }
 
 
 def _file_preview(artifact: Artifact) -> ArtifactPreview:

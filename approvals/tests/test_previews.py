@@ -217,6 +217,23 @@ def test_text_and_json_artifacts_keep_their_previews():
     assert shown(data)[0] == "approvals/previews/json.html"
 
 
+def test_a_json_artifact_of_megabytes_is_cut_at_a_line_end_and_says_so():
+    value = [{"index": index, "caption": "x" * 200} for index in range(20_000)]  # about 4.6 MB formatted
+    template, html = shown(make_artifact(kind=ArtifactKind.JSON, body_json=value))
+
+    assert template == "approvals/previews/json.html"
+    assert len(html) < 300 * 1024
+    body = html.split('<pre class="preview-body">')[1].split("</pre>")[0]
+    assert body.endswith(",") or body.endswith("{")  # a whole line, not half of one
+    assert "of 80,002 lines (256 KB)" in html
+
+
+def test_a_small_json_artifact_is_shown_whole_without_a_notice():
+    template, html = shown(make_artifact(kind=ArtifactKind.JSON, body_json={"a": 1}))
+    assert "Showing the first" not in html
+    assert "&quot;a&quot;: 1" in html
+
+
 # --- On the review page -----------------------------------------------------------------------------------
 
 
