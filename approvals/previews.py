@@ -80,13 +80,19 @@ def _json_context(value) -> dict:
     lines = pretty.count("\n") + 1
     if len(pretty) <= TEXT_PREVIEW_LIMIT:
         return {"pretty": pretty, "json_type": type(value).__name__, "lines": lines}
-    # A page holding megabytes of JSON is slow to send and to scroll: cut at a line end.
-    shown = pretty[:TEXT_PREVIEW_LIMIT].rsplit("\n", 1)[0]
+    # A page holding megabytes of JSON is slow to send and to scroll. Cut at a
+    # line end, unless the value is one huge line (a long string).
+    shown = pretty[:TEXT_PREVIEW_LIMIT]
+    line_end = shown.rfind("\n")
+    if line_end > TEXT_PREVIEW_LIMIT // 2:
+        shown = shown[:line_end]
     return {
         "pretty": shown,
         "json_type": type(value).__name__,
         "lines": lines,
         "shown_lines": shown.count("\n") + 1,
+        "shown_characters": len(shown),
+        "characters": len(pretty),
     }
 
 

@@ -225,7 +225,13 @@ def test_a_json_artifact_of_megabytes_is_cut_at_a_line_end_and_says_so():
     assert len(html) < 300 * 1024
     body = html.split('<pre class="preview-body">')[1].split("</pre>")[0]
     assert body.endswith(",") or body.endswith("{")  # a whole line, not half of one
-    assert "of 80,002 lines (256 KB)" in html
+    assert "of 80,002 lines)." in html
+
+
+def test_a_json_artifact_that_is_one_huge_string_shows_its_first_256_kb():
+    template, html = shown(make_artifact(kind=ArtifactKind.JSON, body_json="y" * 1_000_000))
+    assert html.count("y") >= 256 * 1024 - 10
+    assert "Showing the first 262,144 of 1,000,002 characters (1 of 1 lines)." in html
 
 
 def test_a_small_json_artifact_is_shown_whole_without_a_notice():
