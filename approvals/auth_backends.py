@@ -6,9 +6,8 @@ measurable share of a page. The answers are the same; only the round trips go.
 """
 
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 
 # The user's row and the names ("app_label.codename") of the permissions they
 # hold directly or through a group. Raw SQL because the ORM would rebuild this
@@ -38,21 +37,8 @@ class OneQueryModelBackend(ModelBackend):
         if user is None or not self.user_can_authenticate(user):
             return None
         if not user.is_superuser:
-            # ModelBackend's own per-request cache, read by has_perm and has_module_perms.
+            # ModelBackend's own per-request cache: its get_all_permissions
+            # (and so has_perm) answers from it instead of querying. Superusers
+            # and users loaded elsewhere take ModelBackend's usual way.
             user._perm_cache = set(user.permission_names)
         return user
-
-    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
-        """For users not loaded by get_user (a superuser, or one fetched elsewhere): one query as well."""
-        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
-            return set()
-        if not hasattr(user_obj, "_perm_cache"):
-            if user_obj.is_superuser:
-                permissions = Permission.objects.all()
-            else:
-                own = User.user_permissions.through.objects.filter(user=user_obj).values("permission_id")
-                from_groups = Group.permissions.through.objects.filter(group__user=user_obj).values("permission_id")
-                permissions = Permission.objects.filter(Q(id__in=own) | Q(id__in=from_groups))
-            names = permissions.values_list("content_type__app_label", "codename").order_by()
-            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in names}
-        return user_obj._perm_cache

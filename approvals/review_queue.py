@@ -98,6 +98,9 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+_PENDING_WITH_ARTIFACT = "approvals p join artifacts a on a.id = p.artifact_id"
+
+
 @dataclass(frozen=True)
 class _Matching:
     """FROM and WHERE for pending approvals `p` matching the filters, with their parameters."""
@@ -126,7 +129,7 @@ class _Matching:
             params.append(_like_pattern(filters.search))
         # Unfiltered, the queue (and its count) need only the partial index.
         needs_artifact = any((filters.project_id, filters.kind, filters.media, filters.search))
-        from_sql = "approvals p join artifacts a on a.id = p.artifact_id" if needs_artifact else "approvals p"
+        from_sql = _PENDING_WITH_ARTIFACT if needs_artifact else "approvals p"
         return cls(from_sql, " and ".join(conditions), params)
 
     def capped_count(self) -> tuple[str, list]:
@@ -138,9 +141,9 @@ class _Matching:
         )
         return sql, self.params
 
-    def first_id(self, position: str = "", order: str = "p.created_at, p.id") -> tuple[str, list]:
-        where = f"{self.where_sql} and {position}" if position else self.where_sql
-        return f"(select p.id from {self.from_sql} where {where} order by {order} limit 1)", self.params
+    def first_id(self, position: str, order: str = "p.created_at, p.id") -> tuple[str, list]:
+        sql = f"(select p.id from {self.from_sql} where {self.where_sql} and {position} order by {order} limit 1)"
+        return sql, self.params
 
 
 _PAGE_SQL = """
@@ -174,7 +177,6 @@ def pending_queue(*, filters: QueueFilters, after: Cursor | None = None, limit: 
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     matching = _Matching.of(filters)
-    from_sql = "approvals p join artifacts a on a.id = p.artifact_id"
     where_sql, params = matching.where_sql, list(matching.params)
     if after is not None:
         where_sql += " and (p.created_at, p.id) > (%s, %s)"
@@ -183,7 +185,9 @@ def pending_queue(*, filters: QueueFilters, after: Cursor | None = None, limit: 
     if after is None:
         count_sql, count_params = matching.capped_count()
         count_sql = f",\n       {count_sql} as match_count"
-    sql = _PAGE_SQL.format(family=FAMILY_SQL, match_count=count_sql, from_sql=from_sql, where_sql=where_sql)
+    sql = _PAGE_SQL.format(
+        family=FAMILY_SQL, match_count=count_sql, from_sql=_PENDING_WITH_ARTIFACT, where_sql=where_sql
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*count_params, *params, limit + 1])
         columns = [column.name for column in cursor.description]
@@ -192,19 +196,11 @@ def pending_queue(*, filters: QueueFilters, after: Cursor | None = None, limit: 
     next_cursor = Cursor(at=page[-1]["created_at"], id=page[-1]["id"]) if more else None
     match_count = None
     if after is None:
-        match_count = page[0]["match_count"] if page else _count(matching)
+        # No row means nothing matched: the count and the rows share one snapshot.
+        match_count = page[0]["match_count"] if page else 0
         for row in page:
             del row["match_count"]
     return QueuePage(rows=page, next_cursor=next_cursor, match_count=match_count)
-
-
-def _count(matching: _Matching) -> int:
-    # Only when a first page is empty, where the count could not ride along; it is 0
-    # unless an item was decided between the two statements.
-    sql, params = matching.capped_count()
-    with connection.cursor() as cursor:
-        cursor.execute(f"select {sql}", params)
-        return cursor.fetchone()[0]
 
 
 def next_pending_id(*, after_approval_id: uuid.UUID, filters: QueueFilters) -> uuid.UUID | None:
