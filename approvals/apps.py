@@ -9,7 +9,7 @@ class ApprovalsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate, pre_migrate
 
-        from approvals import setup
+        from approvals.plumbing import migrate_hooks
 
-        pre_migrate.connect(setup.ensure_django_schema, sender=self)
-        post_migrate.connect(setup.ensure_reviewers_group, sender=self)
+        pre_migrate.connect(migrate_hooks.ensure_django_schema, sender=self)
+        post_migrate.connect(migrate_hooks.ensure_reviewers_group, sender=self)

@@ -11,10 +11,9 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import BadRequest
 
-from approvals.keyset import MAX_PAGE_SIZE, Cursor
 from approvals.models import NOTES_MAX_LENGTH, ApprovalStatus, ArtifactKind
-from approvals.review_queue import MediaFamily, QueueFilters
-from approvals.selectors import HistoryFilters
+from approvals.selectors.filters import HistoryFilters, MediaFamily, QueueFilters
+from approvals.selectors.keyset import MAX_PAGE_SIZE, Cursor
 
 WAITED = {
     "1h": ("1 hour", timedelta(hours=1)),

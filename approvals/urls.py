@@ -1,8 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from approvals import file_views, views
-from approvals.login_throttle import ThrottledLoginView
+from approvals import views
+from approvals.files import views as file_views
+from approvals.plumbing.lockout import ThrottledLoginView
 
 urlpatterns = [
     path("", views.queue, name="queue"),

@@ -17,11 +17,14 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
 
-from approvals import review_queue, selectors
 from approvals.decisions import AlreadyDecided, DecisionError, NotFound, decide
 from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
-from approvals.keyset import PAGE_SIZE
 from approvals.models import ApprovalStatus
+from approvals.selectors.history import decided_history
+from approvals.selectors.keyset import PAGE_SIZE
+from approvals.selectors.projects import project_choices
+from approvals.selectors.queue import next_pending_id, pending_queue
+from approvals.selectors.review import ReviewContext, review_context
 
 
 @login_not_required
@@ -61,7 +64,7 @@ def _project_options(selected: uuid.UUID | None) -> SafeString:
     the rest of a page, so a worker renders them once every few seconds."""
     options = caches["template_fragments"].get("project-options")
     if options is None:
-        options = render_to_string("approvals/project_options.html", {"projects": selectors.project_choices()})
+        options = render_to_string("approvals/project_options.html", {"projects": project_choices()})
         caches["template_fragments"].set("project-options", options, PROJECT_MENU_SECONDS)
     if selected:
         # A UUID from the validated form, never raw input.
@@ -86,7 +89,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     filters = form.filters()
     after = parse_cursor(request.GET.get("after"))
     limit = form.page_size(PAGE_SIZE)
-    page = review_queue.pending_queue(filters=filters, after=after, limit=limit)
+    page = pending_queue(filters=filters, after=after, limit=limit)
     context = {
         "form": form,
         "page": page,
@@ -108,7 +111,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
 def _review_response(
     request: HtmxHttpRequest,
     *,
-    review: selectors.ReviewContext | None,
+    review: ReviewContext | None,
     filter_form: QueueFilterForm,
     decision_form: DecisionForm,
     status: int = 200,
@@ -123,12 +126,19 @@ def _review_response(
     return render(request, template, context, status=status)
 
 
+def _review_or_404(approval_id: uuid.UUID, filters) -> ReviewContext:
+    review = review_context(approval_id=approval_id, filters=filters)
+    if review is None:
+        raise Http404("No such approval.")
+    return review
+
+
 @can_review
 @require_GET
 @vary_on_headers("HX-Request")
 def approval_detail(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpResponse:
     filter_form = QueueFilterForm(request.GET)
-    review = selectors.review_context(approval_id=approval_id, filters=filter_form.filters())
+    review = _review_or_404(approval_id, filter_form.filters())
     return _review_response(request, review=review, filter_form=filter_form, decision_form=DecisionForm())
 
 
@@ -140,7 +150,7 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
     filters = filter_form.filters()
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        review = selectors.review_context(approval_id=approval_id, filters=filters)
+        review = _review_or_404(approval_id, filters)
         return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=422)
     try:
         result = decide(
@@ -154,7 +164,7 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
     except DecisionError as error:
         # Someone else decided first (or the service refused): show this item as it now stands.
         messages.error(request, error.message)
-        review = selectors.review_context(approval_id=approval_id, filters=filters)
+        review = _review_or_404(approval_id, filters)
         status = 409 if isinstance(error, AlreadyDecided) else 422
         return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=status)
 
@@ -167,9 +177,9 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
         return HttpResponseRedirect(
             _with_query(reverse("approval-next"), _join(f"after={approval_id}", query)), status=303
         )
-    next_id = review_queue.next_pending_id(after_approval_id=approval_id, filters=filters)
+    next_id = next_pending_id(after_approval_id=approval_id, filters=filters)
     next_url = _with_query(reverse("approval-detail", args=[next_id]) if next_id else reverse("queue"), query)
-    review = selectors.review_context(approval_id=next_id, filters=filters) if next_id else None
+    review = review_context(approval_id=next_id, filters=filters) if next_id else None
     response = _review_response(request, review=review, filter_form=filter_form, decision_form=DecisionForm())
     return push_url(response, next_url)
 
@@ -183,7 +193,7 @@ def approval_next(request: HttpRequest) -> HttpResponse:
         after = uuid.UUID(request.GET.get("after", ""))
     except ValueError:
         raise Http404("No such approval.") from None
-    next_id = review_queue.next_pending_id(after_approval_id=after, filters=filter_form.filters())
+    next_id = next_pending_id(after_approval_id=after, filters=filter_form.filters())
     target = reverse("approval-detail", args=[next_id]) if next_id else reverse("queue")
     return HttpResponseRedirect(_with_query(target, filter_form.querystring()))
 
@@ -195,7 +205,7 @@ def history(request: HtmxHttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET)
     filters = form.filters()
     after = parse_cursor(request.GET.get("after"))
-    page = selectors.history(filters=filters, after=after)
+    page = decided_history(filters=filters, after=after)
     context = {
         "form": form,
         "page": page,

@@ -32,7 +32,7 @@ def server_url() -> str:
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
     sys.path.insert(0, str(ROOT))
-    from approvals.embedded_postgres.base import ensure_embedded_server
+    from approvals.plumbing.embedded_postgres.base import ensure_embedded_server
 
     data_dir = ROOT / "var" / "pgdata"
     ensure_embedded_server(str(data_dir))

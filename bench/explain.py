@@ -42,9 +42,9 @@ def cases():
     """(title, what the reviewer did, callable running it)."""
     from django.db import connection
 
-    from approvals import review_queue, selectors
-    from approvals.review_queue import MediaFamily, QueueFilters
-    from approvals.selectors import HistoryFilters
+    from approvals.selectors import queue as review_queue
+    from approvals.selectors.filters import HistoryFilters, MediaFamily, QueueFilters
+    from approvals.selectors.history import decided_history
 
     def deep_page():
         page = review_queue.pending_queue(filters=QueueFilters())
@@ -84,11 +84,11 @@ def cases():
             "follows the redirect after deciding",
             lambda: review_queue.next_pending_id(after_approval_id=middle_id, filters=QueueFilters()),
         ),
-        ("History, first page", "opens the history", lambda: selectors.history(filters=HistoryFilters())),
+        ("History, first page", "opens the history", lambda: decided_history(filters=HistoryFilters())),
         (
             "History, one reviewer",
             "filters the history by reviewer",
-            lambda: selectors.history(filters=HistoryFilters(reviewer=reviewer)),
+            lambda: decided_history(filters=HistoryFilters(reviewer=reviewer)),
         ),
     ]
 

@@ -79,7 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: every response, redirects and errors included, carries the request id.
-    "approvals.request_context.RequestContextMiddleware",
+    "approvals.plumbing.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "approvals.middleware.ContentSecurityPolicyMiddleware",
+    "approvals.plumbing.security_headers.ContentSecurityPolicyMiddleware",
     # Last, as django-axes requires: turns a locked-out login into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -159,7 +159,7 @@ if os.environ.get("DATABASE_URL"):
     _database = database_from_url(os.environ["DATABASE_URL"])
 else:
     _database = {
-        "ENGINE": "approvals.embedded_postgres",
+        "ENGINE": "approvals.plumbing.embedded_postgres",
         "NAME": "postgres",
         "USER": "postgres",
         "PASSWORD": "",
@@ -211,7 +211,7 @@ def s3_storage(environ) -> dict:
         return value
 
     return {
-        "BACKEND": "approvals.storage.S3ArtifactStorage",
+        "BACKEND": "approvals.files.storage.S3ArtifactStorage",
         "OPTIONS": {
             "bucket_name": environ.get("S3_BUCKET") or STORAGE_BUCKET,
             "endpoint_url": required("S3_ENDPOINT_URL"),
@@ -241,7 +241,7 @@ if STORAGE_BACKEND == "s3":
     _artifact_storage = s3_storage(os.environ)
 elif STORAGE_BACKEND == "local":
     _artifact_storage = {
-        "BACKEND": "approvals.storage.LocalArtifactStorage",
+        "BACKEND": "approvals.files.storage.LocalArtifactStorage",
         "OPTIONS": {"location": str(STORAGE_ROOT)},
     }
 else:
@@ -280,7 +280,7 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 AUTHENTICATION_BACKENDS = [
     # Refuses a locked-out account or address before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "approvals.auth_backends.OneQueryModelBackend",
+    "approvals.plumbing.auth_backend.OneQueryModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "queue"
@@ -309,8 +309,8 @@ AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
-AXES_CLIENT_IP_CALLABLE = "approvals.request_context.client_ip"
-AXES_LOCKOUT_CALLABLE = "approvals.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "approvals.plumbing.request_context.client_ip"
+AXES_LOCKOUT_CALLABLE = "approvals.plumbing.lockout.lockout_response"
 AXES_VERBOSE = False
 
 # --- Logging --------------------------------------------------------------------
@@ -322,10 +322,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_context": {"()": "approvals.request_context.RequestContextFilter"},
-        "database_outage": {"()": "approvals.error_views.CondenseDatabaseOutage"},
+        "request_context": {"()": "approvals.plumbing.request_context.RequestContextFilter"},
+        "database_outage": {"()": "approvals.plumbing.error_views.CondenseDatabaseOutage"},
     },
-    "formatters": {"line": {"()": "approvals.request_context.LineFormatter", "style_name": LOG_FORMAT}},
+    "formatters": {"line": {"()": "approvals.plumbing.request_context.LineFormatter", "style_name": LOG_FORMAT}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",

@@ -7,4 +7,4 @@ urlpatterns = [
 ]
 
 # A database outage anywhere in a request is answered with a 503 that says so.
-handler500 = "approvals.error_views.server_error"
+handler500 = "approvals.plumbing.error_views.server_error"

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
-from approvals import costs
+from approvals.admin import costs
 from approvals.admin.charts import bar_chart
 from approvals.admin.links import changelist_url
 from approvals.models import Run

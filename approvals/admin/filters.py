@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.contrib import admin
 from django.utils import timezone
 
-from approvals.costs import distinct_run_models
+from approvals.admin.costs import distinct_run_models
 from approvals.models import ApprovalStatus, Project
 
 RECENT_PROJECTS = 12

@@ -8,8 +8,8 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 
-from approvals import review_queue
-from approvals.previews import ArtifactPreview
+from approvals.files.previews import ArtifactPreview
+from approvals.selectors import queue as review_queue
 
 register = template.Library()
 

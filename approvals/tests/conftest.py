@@ -46,6 +46,15 @@ def django_db_setup(django_test_environment, django_db_blocker):
         creation.destroy_test_db(original_name, verbosity=0)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hasher():
+    """Hashing at production cost took nearly half the suite's time; no test here measures it."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def empty_fragment_cache():
     """Rendered rows and menus are cached per worker process; each test starts without them."""

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 
 from approvals.models import Approval, Artifact, ArtifactKind, Job, JobStatus, Project, Run
-from approvals.setup import REVIEWERS_GROUP
+from approvals.plumbing.migrate_hooks import REVIEWERS_GROUP
 
 _sequence = itertools.count(1)
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-from approvals.sql_migrations import connection_params
+from approvals.sql_runner.runner import connection_params
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -87,7 +87,7 @@ def use_s3_bucket(settings, endpoint_url: str) -> Bucket:
 def use_local_bucket(settings, root: Path) -> Bucket:
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "approvals.storage.LocalArtifactStorage", "OPTIONS": {"location": str(root)}},
+        "default": {"BACKEND": "approvals.files.storage.LocalArtifactStorage", "OPTIONS": {"location": str(root)}},
     }
     root.mkdir(parents=True, exist_ok=True)
     return Bucket(backend="local", name="flow-artifacts", root=root)

@@ -25,12 +25,6 @@ ROLES = ("anonymous", "visitor", "reviewer", "staff", "superuser")
 LOGIN, ADMIN_LOGIN = "login", "admin-login"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Hundreds of users are made here; hashing strength is not what is tested.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class Site:
     pending: Approval

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.core.management import call_command
 
-from approvals.sql_session import ADVISORY_LOCK_KEY
+from approvals.sql_runner.session import ADVISORY_LOCK_KEY
 from approvals.tests.scratch_database import add_alias, apply_sql, remove_alias
 
 FILES = [
@@ -287,7 +287,7 @@ def test_rollback_without_yes_refuses(scratch_db):
 
 def migrate_by_hand(db, directory, files) -> None:
     """What the Supabase SQL editor does: the shim (Supabase has these objects), then the files as pasted."""
-    from approvals.sql_migrations import SHIM_PATH
+    from approvals.sql_runner.runner import SHIM_PATH
 
     db.execute(SHIM_PATH.read_text())
     for name in files:

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from approvals.auth_backends import OneQueryModelBackend
+from approvals.plumbing.auth_backend import OneQueryModelBackend
 from approvals.tests.factories import make_reviewer
 
 pytestmark = pytest.mark.django_db

@@ -22,8 +22,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def reviewer_page(browser, live_server, client, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def reviewer_page(browser, live_server, client):
     client.force_login(make_reviewer("browser_reviewer"))
     if isinstance(browser, str):
         pytest.fail(browser)

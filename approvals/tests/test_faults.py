@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from approvals.models import ApprovalStatus, ArtifactKind, JobStatus
-from approvals.sql_session import connection_params
+from approvals.sql_runner.session import connection_params
 from approvals.tests import sample_files
 from approvals.tests.factories import make_artifact, make_pending_review, make_reviewer
 from approvals.tests.storage_fixtures import use_s3_bucket

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from approvals.byte_ranges import RangeNotSatisfiable, requested_range
+from approvals.files.byte_ranges import RangeNotSatisfiable, requested_range
 from approvals.models import ArtifactKind
 from approvals.tests import sample_files
 from approvals.tests.factories import make_artifact, make_reviewer
@@ -23,9 +23,7 @@ BLOB = bytes(range(256)) * 400  # 102,400 bytes, every offset distinguishable
 
 
 @pytest.fixture
-def reviewer_client(client, settings):
-    # A fast hasher: these tests are about files, not passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def reviewer_client(client):
     client.force_login(make_reviewer())
     return client
 

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import Approval, ApprovalStatus
-from approvals.selectors import HistoryFilters, history
+from approvals.selectors.filters import HistoryFilters
+from approvals.selectors.history import decided_history
 from approvals.tests.factories import make_artifact, make_pending_review, make_project
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,7 @@ def test_history_filters_by_reviewer_decision_project_and_dates():
     decision("c", by="sam", status="rejected", at=day(date(2025, 3, 3), hour=0), project=launch)
 
     def pick(**filters):
-        return names(history(filters=HistoryFilters(**filters)))
+        return names(decided_history(filters=HistoryFilters(**filters)))
 
     assert pick(reviewer="sam") == ["c", "a"]
     assert pick(decision=ApprovalStatus.REJECTED) == ["c", "b"]
@@ -86,7 +87,7 @@ def test_history_pages_by_keyset_without_gaps_or_repeats():
 
     seen, after = [], None
     while True:
-        page = history(filters=HistoryFilters(), after=after, limit=2)
+        page = decided_history(filters=HistoryFilters(), after=after, limit=2)
         seen += [row["id"] for row in page.rows]
         if page.next_cursor is None:
             break
@@ -98,7 +99,7 @@ def test_history_pages_by_keyset_without_gaps_or_repeats():
 def test_load_more_history_with_htmx_returns_rows_only(reviewer_client):
     for index, name in enumerate(["newest-post", "middle-post", "oldest-post"]):
         decision(name, at=timezone.now() - timedelta(hours=index))
-    cursor = history(filters=HistoryFilters(), limit=1).next_cursor  # after the newest
+    cursor = decided_history(filters=HistoryFilters(), limit=1).next_cursor  # after the newest
 
     response = reviewer_client.get(reverse("history"), {"after": cursor.encode()}, **HTMX)
 

@@ -22,8 +22,6 @@ def throttle_terms(settings):
     # The defaults a deployment gets, pinned here so the wording above holds.
     settings.AXES_FAILURE_LIMIT = 5
     settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
-    # Dozens of logins per test: a fast hasher keeps them quick (hashing is not what is tested).
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from approvals.files.previews import TEXT_PREVIEW_LIMIT, preview_for
 from approvals.models import ArtifactKind
-from approvals.previews import TEXT_PREVIEW_LIMIT, preview_for
 from approvals.tests import sample_files
 from approvals.tests.factories import make_artifact, make_pending_review, make_reviewer
 from approvals.tests.storage_fixtures import use_s3_bucket
@@ -244,8 +244,7 @@ def test_a_small_json_artifact_is_shown_whole_without_a_notice():
 
 
 @pytest.fixture
-def logged_in_reviewer(client, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def logged_in_reviewer(client):
     client.force_login(make_reviewer())
     return client
 

@@ -10,10 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals import review_queue
-from approvals.keyset import Cursor
 from approvals.models import Approval, ArtifactKind
-from approvals.review_queue import QueueFilters, pending_queue
+from approvals.selectors import queue as review_queue
+from approvals.selectors.filters import QueueFilters
+from approvals.selectors.keyset import Cursor
+from approvals.selectors.queue import pending_queue
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 pytestmark = pytest.mark.django_db

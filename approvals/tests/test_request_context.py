@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from approvals.request_context import LineFormatter, RequestContextFilter, RequestContextMiddleware
+from approvals.plumbing.request_context import LineFormatter, RequestContextFilter, RequestContextMiddleware
 from approvals.tests.factories import make_pending_review
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from approvals.models import Approval, ApprovalStatus, ArtifactKind
-from approvals.review_queue import MediaFamily
+from approvals.selectors.filters import MediaFamily
 from approvals.tests.factories import make_pending_review, make_project, make_reviewer
 
 pytestmark = pytest.mark.django_db

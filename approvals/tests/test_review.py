@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import Approval, Artifact, ArtifactKind
-from approvals.review_queue import QueueFilters
-from approvals.selectors import VERSION_CHAIN_LIMIT, review_context
+from approvals.selectors.filters import QueueFilters
+from approvals.selectors.review import VERSION_CHAIN_LIMIT, review_context
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 pytestmark = pytest.mark.django_db

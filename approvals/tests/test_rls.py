@@ -15,7 +15,7 @@ import pytest
 from django.db import connections
 from psycopg import errors
 
-from approvals.sql_session import connection_params
+from approvals.sql_runner.session import connection_params
 
 pytestmark = pytest.mark.django_db
 

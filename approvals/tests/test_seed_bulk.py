@@ -7,8 +7,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F, Q
 
-from approvals.bulk_seed import FILE_TYPES, MODEL_PRICES
 from approvals.models import Approval, ApprovalStatus, Artifact, ArtifactKind, Job, JobStatus, Project, Run
+from approvals.seeding.bulk import FILE_TYPES, MODEL_PRICES
 from approvals.tests.factories import make_project
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
-from approvals.storage import (
+from approvals.files.storage import (
     InvalidStoragePath,
     LocalArtifactStorage,
     ObjectMissing,
@@ -163,7 +163,7 @@ def test_local_storage_without_its_folder_is_unavailable(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "approvals.storage.LocalArtifactStorage",
+            "BACKEND": "approvals.files.storage.LocalArtifactStorage",
             "OPTIONS": {"location": str(tmp_path / "not-mounted")},
         },
     }

@@ -5,9 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils.connection import ConnectionDoesNotExist
 
-from approvals import sql_maintenance
-from approvals.sql_migrations import Runner, connection_params
-from approvals.sql_session import EXIT_CONFIG, ApplySqlError
+from approvals.sql_runner import maintenance as sql_maintenance
+from approvals.sql_runner.runner import Runner, connection_params
+from approvals.sql_runner.session import EXIT_CONFIG, ApplySqlError
 
 
 class Command(BaseCommand):

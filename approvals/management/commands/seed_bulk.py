@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from approvals.bulk_seed import BulkPlan, TablesNotEmpty, seed_bulk
+from approvals.seeding.bulk import BulkPlan, TablesNotEmpty, seed_bulk
 
 
 class Command(BaseCommand):

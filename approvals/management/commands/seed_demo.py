@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from approvals.demo_data import ensure_demo_reviewer, load_demo_data
+from approvals.seeding.demo import ensure_demo_reviewer, load_demo_data
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import filetype
 from django.core.cache import cache
 
-from approvals.storage import StoredObject, artifact_storage
+from approvals.files.storage import StoredObject, artifact_storage
 
 SNIFF_BYTES = 8192
 

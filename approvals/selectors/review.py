@@ -1,96 +1,22 @@
-"""What the reviewer pages read besides the queue (review_queue.py): the history, one review, the menus.
+"""What one review page shows: the artifact, its preview, jobs and runs, earlier versions and decisions.
 
-Lists are keyset-paginated on an indexed (timestamp, id) pair, never OFFSET, and
-every per-row figure is a join or a subquery, so a page costs the same number of
-queries however many rows it shows.
+A fixed number of queries whatever the artifact holds: every list is one
+statement, and the version chain is walked in SQL, bounded.
 """
 
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Q
-from django.http import Http404
-from django.utils import timezone
-
-from approvals.diffs import LineDiff, line_diff
-from approvals.keyset import MAX_PAGE_SIZE, PAGE_SIZE, Cursor
-from approvals.models import Approval, ApprovalStatus, Artifact, Job, Project, Run
-from approvals.previews import ArtifactPreview, preview_for
-from approvals.review_queue import QueueFilters, queue_position
+from approvals.files.previews import ArtifactPreview, preview_for
+from approvals.models import Approval, Artifact, Job, Run
+from approvals.selectors.diffs import LineDiff, line_diff
+from approvals.selectors.filters import QueueFilters
+from approvals.selectors.queue import queue_position
 
 # Earlier versions shown on a review page (the chain is walked in SQL, bounded).
 VERSION_CHAIN_LIMIT = 20
-
-
-def project_choices() -> list[tuple[uuid.UUID, str]]:
-    """(id, name) of every project, for the filter menus."""
-    return list(Project.objects.order_by("name", "id").values_list("id", "name"))
-
-
-# --- History ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryFilters:
-    reviewer: str = ""
-    decision: str | None = None
-    project_id: uuid.UUID | None = None
-    decided_from: date | None = None
-    decided_to: date | None = None
-
-
-@dataclass(frozen=True)
-class HistoryPage:
-    rows: list[dict]
-    next_cursor: Cursor | None
-
-
-def _start_of_day(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def history(*, filters: HistoryFilters, after: Cursor | None = None, limit: int = PAGE_SIZE) -> HistoryPage:
-    """Decided approvals newest first, one keyset page (index approvals_decided_history_idx)."""
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    queryset = Approval.objects.exclude(status=ApprovalStatus.PENDING)
-    if filters.reviewer:
-        queryset = queryset.filter(decided_by=filters.reviewer)
-    if filters.decision:
-        queryset = queryset.filter(status=filters.decision)
-    if filters.project_id:
-        queryset = queryset.filter(artifact__project_id=filters.project_id)
-    # Day bounds as timestamps (not decided_at::date) so the index range applies.
-    if filters.decided_from:
-        queryset = queryset.filter(decided_at__gte=_start_of_day(filters.decided_from))
-    if filters.decided_to:
-        queryset = queryset.filter(decided_at__lt=_start_of_day(filters.decided_to + timedelta(days=1)))
-    if after is not None:
-        queryset = queryset.filter(decided_at__lte=after.at).filter(Q(decided_at__lt=after.at) | Q(id__lt=after.id))
-    values = list(
-        queryset.order_by("-decided_at", "-id").values(
-            "id",
-            "status",
-            "notes",
-            "decided_by",
-            "decided_at",
-            "created_at",
-            "artifact_id",
-            name=F("artifact__name"),
-            kind=F("artifact__kind"),
-            version=F("artifact__version"),
-            project_id=F("artifact__project_id"),
-            project_name=F("artifact__project__name"),
-        )[: limit + 1]
-    )
-    page, more = values[:limit], len(values) > limit
-    next_cursor = Cursor(at=page[-1]["decided_at"], id=page[-1]["id"]) if more else None
-    return HistoryPage(rows=page, next_cursor=next_cursor)
-
-
-# --- One review ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -189,12 +115,12 @@ select * from approvals
 """
 
 
-def review_context(*, approval_id: uuid.UUID, filters: QueueFilters | None = None) -> ReviewContext:
-    """Everything the review page shows, in a fixed number of queries; Http404 if there is no such approval."""
+def review_context(*, approval_id: uuid.UUID, filters: QueueFilters | None = None) -> ReviewContext | None:
+    """Everything the review page shows, in a fixed number of queries; None if there is no such approval."""
     filters = filters or QueueFilters()
     approval = Approval.objects.select_related("artifact", "artifact__project").filter(id=approval_id).first()
     if approval is None:
-        raise Http404("No such approval.")
+        return None
     position = queue_position(approval_id=approval.id, at=approval.created_at, filters=filters)
     artifact = approval.artifact
 

@@ -1,7 +1,7 @@
 """The SQL behind `manage.py seed_bulk`: inlined helper functions and one INSERT ... SELECT per table.
 
 Each statement reads generate_series and computes every column from the row's
-number; the lists of words and prices are parameters (see approvals.bulk_seed).
+number; the lists of words and prices are parameters (see approvals.seeding.bulk).
 """
 
 SPAN_SECONDS = 365 * 24 * 3600
@@ -9,7 +9,7 @@ FOLLOW_UP_EVERY = 25
 
 
 def functions_sql(*, artifacts: int, pending: int) -> str:
-    """Helpers as SQL functions PostgreSQL inlines, so the statements read like the rules in approvals.bulk_seed.
+    """Helpers as SQL functions PostgreSQL inlines, so the statements read like the rules in approvals.seeding.bulk.
 
     Only integers from the plan are formatted into the text; lists of words are parameters.
     """

@@ -238,7 +238,7 @@ def artifact_storage() -> ArtifactStorage:
     storage = storages["default"]
     if not isinstance(storage, LocalArtifactStorage | S3ArtifactStorage):
         raise ImproperlyConfigured(
-            "STORAGES['default'] must be approvals.storage.LocalArtifactStorage or S3ArtifactStorage."
+            "STORAGES['default'] must be approvals.files.storage.LocalArtifactStorage or S3ArtifactStorage."
         )
     return storage
 

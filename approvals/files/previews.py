@@ -1,6 +1,6 @@
 """How an artifact is shown on the review page: one template and its context per kind.
 
-File artifacts are shown by what their stored bytes are (approvals.media), not
+File artifacts are shown by what their stored bytes are (approvals.files.media), not
 by their declared type or name. Players and frames point at the file view,
 which serves only a safe list inline. A missing object, an invalid key or a
 storage outage each become a notice in the page, never an error page.
@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
 
-from approvals import media
+from approvals.files import media
+from approvals.files.storage import InvalidStoragePath, ObjectMissing, StorageUnavailable, artifact_storage
 from approvals.models import Artifact, ArtifactKind
-from approvals.storage import InvalidStoragePath, ObjectMissing, StorageUnavailable, artifact_storage
 
 TEXT_PREVIEW_LIMIT = 256 * 1024
 CSV_PREVIEW_ROWS = 50

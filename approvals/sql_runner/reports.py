@@ -7,7 +7,7 @@ from datetime import datetime
 
 import psycopg
 
-from approvals.sql_files import MigrationFile, normalized_text
+from approvals.sql_runner.files import MigrationFile, normalized_text
 
 DO_BLOCK_LINE = re.compile(r"inline_code_block line (\d+)")
 DOLLAR_QUOTE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psycopg
 
-from approvals.sql_files import MigrationFile
-from approvals.sql_reports import NoticePrinter
+from approvals.sql_runner.files import MigrationFile
+from approvals.sql_runner.reports import NoticePrinter
 
 # Fixed key shared by every deploy of this project: hash of "flow-review:apply_sql".
 ADVISORY_LOCK_KEY = 0x0F10_3E71

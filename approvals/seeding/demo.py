@@ -14,7 +14,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from approvals.models import Approval, ApprovalStatus, Artifact, ArtifactKind, Job, JobStatus, Project, Run
-from approvals.setup import REVIEWERS_GROUP
+from approvals.plumbing.migrate_hooks import REVIEWERS_GROUP
 
 DEMO_USERNAME = "demo"
 

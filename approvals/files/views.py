@@ -1,7 +1,7 @@
 """The artifact's file and its thumbnail: streamed, ranged, conditional, never rendered as active content.
 
 The URL names the artifact, never a storage path. What the browser may render
-inline comes from a safe list decided by the stored bytes (approvals.media);
+inline comes from a safe list decided by the stored bytes (approvals.files.media);
 every file response is sandboxed by its CSP and carries nosniff.
 """
 
@@ -15,17 +15,17 @@ from django.utils.http import content_disposition_header, http_date
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_safe
 
-from approvals.byte_ranges import RangeNotSatisfiable, requested_range
-from approvals.media import stored_media
-from approvals.models import Artifact, ArtifactKind
-from approvals.storage import (
+from approvals.files.byte_ranges import RangeNotSatisfiable, requested_range
+from approvals.files.media import stored_media
+from approvals.files.storage import (
     InvalidStoragePath,
     ObjectMissing,
     StorageUnavailable,
     StoredObject,
     artifact_storage,
 )
-from approvals.thumbnails import NoThumbnail, thumbnail_for
+from approvals.files.thumbnails import NoThumbnail, thumbnail_for
+from approvals.models import Artifact, ArtifactKind
 
 # A document opened from here can run nothing and load nothing but its own media:
 # even a file the safe list got wrong could not script the app's origin.

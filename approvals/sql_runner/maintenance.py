@@ -9,12 +9,12 @@ from pathlib import Path
 
 import psycopg
 
-from approvals import sql_ledger as ledger
-from approvals.sql_files import FileObjects, MigrationFile, objects_created, version_key
-from approvals.sql_migrations import Runner
-from approvals.sql_session import EXIT_CONFIG, EXIT_VALIDATION, ApplySqlError
+from approvals.sql_runner import ledger
+from approvals.sql_runner.files import FileObjects, MigrationFile, objects_created, version_key
+from approvals.sql_runner.runner import Runner
+from approvals.sql_runner.session import EXIT_CONFIG, EXIT_VALIDATION, ApplySqlError
 
-ROLLBACK_PATH = Path(__file__).parent / "sql" / "rollback.sql"
+ROLLBACK_PATH = Path(__file__).with_name("rollback.sql")
 # What rollback.sql undoes; a ledger holding other versions needs a rollback written for them first.
 ROLLBACK_COVERS = {1, 2, 3, 4, 5, 6}
 PLURALS = {

@@ -16,9 +16,9 @@ from pathlib import Path
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from approvals.media import IMAGE, stored_media
+from approvals.files.media import IMAGE, stored_media
+from approvals.files.storage import artifact_storage, read_object
 from approvals.models import Artifact
-from approvals.storage import artifact_storage, read_object
 
 THUMBNAIL_SIZE = 320
 THUMBNAIL_MAX_INPUT_BYTES = 40 * 1024 * 1024

@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
-from approvals import bulk_seed_sql as statements
+from approvals.seeding import bulk_sql as statements
 
 TABLES = ("projects", "artifacts", "jobs", "approvals", "runs")
 

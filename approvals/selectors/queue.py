@@ -12,31 +12,17 @@ positions as row values, which that index serves as a range.
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import connection
-from django.db.models import TextChoices
 from django.utils import timezone
 
-from approvals.keyset import MAX_PAGE_SIZE, PAGE_SIZE, Cursor
+from approvals.selectors.filters import MediaFamily, QueueFilters
+from approvals.selectors.keyset import MAX_PAGE_SIZE, PAGE_SIZE, Cursor
 
 # Counting stops here: "1,000+" tells a reviewer as much as the exact figure
 # would (the ops console estimates whole backlogs), and a count walking ten
 # times as many index entries cost a third of the queue page's database time.
 COUNT_CAP = 1_000
-
-
-class MediaFamily(TextChoices):
-    """What a reviewer filters by. Audio counts as "other": the pipeline makes
-    posts, specs, images, video and PDFs, and a rare audio file does not earn a
-    filter of its own."""
-
-    IMAGE = "image", "Image"
-    VIDEO = "video", "Video"
-    TEXT = "text", "Text"
-    JSON = "json", "JSON"
-    PDF = "pdf", "PDF"
-    OTHER = "other", "Other"
 
 
 def _family_case() -> str:
@@ -65,15 +51,6 @@ def _family_case() -> str:
 
 
 FAMILY_SQL = _family_case()
-
-
-@dataclass(frozen=True)
-class QueueFilters:
-    project_id: uuid.UUID | None = None
-    kind: str | None = None
-    media: str | None = None
-    waited: timedelta | None = None
-    search: str = ""
 
 
 @dataclass(frozen=True)

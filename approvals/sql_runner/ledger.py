@@ -12,7 +12,7 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import dict_row
 
-from approvals.sql_files import MigrationFile
+from approvals.sql_runner.files import MigrationFile
 
 LEDGER_SCHEMA = "flow_migrations"
 SUPABASE_MIGRATIONS = "supabase_migrations.schema_migrations"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import psycopg
 
-from approvals import sql_ledger as ledger
-from approvals.sql_files import MigrationFile, discover, objects_created, transaction_problems, version_key
-from approvals.sql_reports import (
+from approvals.sql_runner import ledger
+from approvals.sql_runner.files import MigrationFile, discover, objects_created, transaction_problems, version_key
+from approvals.sql_runner.reports import (
     checksum_diff,
     do_block_offset,
     format_sql_error,
@@ -24,7 +24,7 @@ from approvals.sql_reports import (
     status_table,
     when,
 )
-from approvals.sql_session import (  # noqa: F401  (connection_params: the command's entry point)
+from approvals.sql_runner.session import (  # noqa: F401  (connection_params: the command's entry point)
     EXIT_CONFIG,
     EXIT_SQL_FAILED,
     EXIT_VALIDATION,
@@ -33,7 +33,7 @@ from approvals.sql_session import (  # noqa: F401  (connection_params: the comma
     connection_params,
 )
 
-SHIM_PATH = Path(__file__).parent / "sql" / "supabase_shim.sql"
+SHIM_PATH = Path(__file__).with_name("supabase_shim.sql")
 
 
 @dataclass(frozen=True)

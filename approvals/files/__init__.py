@@ -1,0 +1,1 @@
+"""Artifact files: storage, media types, previews, thumbnails and the file views."""

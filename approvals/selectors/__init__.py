@@ -1,0 +1,1 @@
+"""The reviewer pages' read side: queue, review, history; values in, values out, no HTTP."""
