@@ -6,8 +6,11 @@ restart of the app.
 """
 
 import json
+import os
 import re
+import tempfile
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -18,10 +21,15 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory):
-    server = DedicatedPostgres(tmp_path_factory.mktemp("restart") / "pgdata")
-    yield server
-    server.close()
+def database():
+    # Not under pytest's basetemp: pytest keeps /tmp/pytest-of-root at 0700
+    # (and resets it when another run starts), and as root pgserver runs
+    # PostgreSQL as its own user, which must reach the data folder.
+    with tempfile.TemporaryDirectory(prefix="flow-restart-") as folder:
+        os.chmod(folder, 0o755)  # noqa: S103 (the PostgreSQL user must traverse it)
+        server = DedicatedPostgres(Path(folder) / "pgdata")
+        yield server
+        server.close()
 
 
 @pytest.fixture(scope="module")
