@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
-from approvals.selectors.filters import MediaFamily, QueueFilters
+from approvals.files.families import family_sql
+from approvals.selectors.filters import QueueFilters
 from approvals.selectors.keyset import MAX_PAGE_SIZE, PAGE_SIZE, Cursor
 
 # Counting stops here: "1,000+" tells a reviewer as much as the exact figure
@@ -25,32 +26,8 @@ from approvals.selectors.keyset import MAX_PAGE_SIZE, PAGE_SIZE, Cursor
 COUNT_CAP = 1_000
 
 
-def _family_case() -> str:
-    """The media family of artifact `a`, in SQL so that filtering by it stays in the database.
-
-    Text and JSON artifacts are what their kind says. Files go by mime_type, or,
-    when the pipeline left it missing or generic, by the extension of their path.
-    """
-    unknown_mime = "(a.mime_type is null or a.mime_type = '' or lower(a.mime_type) = 'application/octet-stream')"
-
-    def by(mime: str, extensions: str) -> str:
-        return f"({mime} or ({unknown_mime} and a.storage_path ~* '\\.({extensions})$'))"
-
-    families = [
-        (by("a.mime_type ilike 'image/%%'", "png|jpe?g|gif|webp|avif|bmp|svg|tiff?|heic"), MediaFamily.IMAGE),
-        (by("a.mime_type ilike 'video/%%'", "mp4|m4v|mov|webm|mkv|avi"), MediaFamily.VIDEO),
-        (by("lower(a.mime_type) = 'application/pdf'", "pdf"), MediaFamily.PDF),
-        (by("(lower(a.mime_type) = 'application/json' or a.mime_type ilike '%%+json')", "json"), MediaFamily.JSON),
-        (by("a.mime_type ilike 'text/%%'", "txt|md|markdown|csv|tsv"), MediaFamily.TEXT),
-    ]
-    whens = "\n".join(f"  when {condition} then '{family.value}'" for condition, family in families)
-    return (
-        f"case\n  when a.kind = 'text' then '{MediaFamily.TEXT.value}'\n"
-        f"  when a.kind = 'json' then '{MediaFamily.JSON.value}'\n{whens}\n  else '{MediaFamily.OTHER.value}'\nend"
-    )
-
-
-FAMILY_SQL = _family_case()
+# The one classifier of approvals.files.families, as SQL over the artifact `a`.
+FAMILY_SQL = family_sql("a")
 
 
 @dataclass(frozen=True)
