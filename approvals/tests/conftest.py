@@ -30,10 +30,8 @@ def django_db_setup(django_test_environment, django_db_blocker):
 
     with django_db_blocker.unblock():
         connection = connections["default"]
-        creation = connection.creation
         original_name = connection.settings_dict["NAME"]
-        test_name = creation._get_test_db_name()
-        creation._create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        test_name = _create_empty_test_database(connection)
         connection.close()
         settings.DATABASES["default"]["NAME"] = test_name
         connection.settings_dict["NAME"] = test_name
@@ -43,7 +41,29 @@ def django_db_setup(django_test_environment, django_db_blocker):
     yield
 
     with django_db_blocker.unblock():
-        creation.destroy_test_db(original_name, verbosity=0)
+        connection.creation.destroy_test_db(original_name, verbosity=0)
+
+
+def _create_empty_test_database(connection) -> str:
+    """An empty test database, named as Django names it (TEST NAME, or test_ + NAME).
+
+    Created over a connection of our own rather than by Django's create_test_db,
+    which would run Django's migrations before apply_sql has built the schema
+    they depend on.
+    """
+    import psycopg
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+    from psycopg import sql
+
+    from approvals.sql_runner.session import connection_params
+
+    name = connection.settings_dict["TEST"]["NAME"] or TEST_DATABASE_PREFIX + connection.settings_dict["NAME"]
+    # Connected to the maintenance database, as Django's own creation does: NAME need not exist.
+    params = {**connection_params(connection), "dbname": "postgres"}
+    with psycopg.connect(**params, autocommit=True) as server:
+        server.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        server.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return name
 
 
 @pytest.fixture(autouse=True, scope="session")
