@@ -1,5 +1,7 @@
 """Test database built the way production is: apply_sql, then Django's migrate."""
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.db import connections
@@ -7,8 +9,8 @@ from django.db import connections
 # A staff client and a small dataset for the ops console's tests.
 from approvals.tests.admin_fixtures import ops_client, ops_dataset  # noqa: F401
 
-# One Chromium for all browser tests.
-from approvals.tests.browser_fixtures import browser  # noqa: F401
+# One Chromium for all browser tests; Django's async-safety check relaxed in those tests only.
+from approvals.tests.browser_fixtures import browser, sync_database_calls_allowed  # noqa: F401
 
 # A fresh database per test, and a scratch copy of migrations_sql/, for apply_sql's tests.
 from approvals.tests.scratch_database import migrations_dir, scratch_db  # noqa: F401
@@ -22,6 +24,30 @@ from approvals.tests.storage_fixtures import (  # noqa: F401
     private_moto_server,
     s3_bucket,
 )
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        default=None,
+        help="where the browser tests save their screenshots (`make screenshots` passes docs/screenshots); "
+        "by default a temporary folder, so that tests never write tracked files",
+    )
+
+
+@pytest.fixture
+def screenshots_dir(request, tmp_path) -> Path:
+    chosen = request.config.getoption("--screenshots")
+    directory = Path(chosen) if chosen else tmp_path / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    with sync_database_calls_allowed(item):
+        return (yield)
 
 
 @pytest.fixture(scope="session")
