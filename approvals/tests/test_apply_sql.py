@@ -2,6 +2,7 @@
 
 import re
 import socket
+import threading
 import time
 
 import pytest
@@ -202,14 +203,54 @@ def test_repair_accepts_a_changed_file_and_logs_it(scratch_db, migrations_dir):
 # --- locking --------------------------------------------------------------------------------------
 
 
+# A lock the test holds to keep a run inside its last file for as long as the test needs.
+GATE_KEY = 7_007
+
+
+def wait_for_gate_waiter(db, *, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    waiting = "select count(*) from pg_locks where locktype = 'advisory' and objid = %s and not granted"
+    while db.value(waiting, [GATE_KEY]) == 0:
+        assert time.monotonic() < deadline, "the first apply_sql never reached the gate in its last file"
+        time.sleep(0.05)
+
+
+class Output:
+    """A process's stdout, read line by line in a thread, so the test can wait for a line with a deadline."""
+
+    def __init__(self, process):
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=lambda: self.lines.extend(iter(process.stdout.readline, "")))
+        self._thread.start()
+
+    def wait_for(self, text: str, *, timeout: float = 60) -> bool:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return any(text in line for line in self.lines)
+
+    def text(self) -> str:
+        self._thread.join(timeout=120)
+        return "".join(self.lines)
+
+
 @pytest.mark.slow
 def test_two_concurrent_runs_apply_each_file_exactly_once(scratch_db, migrations_dir):
-    # A slow last file keeps the first run inside the lock while the second arrives.
-    (migrations_dir / "007_take_a_while.sql").write_text("select pg_sleep(3);\n")
+    # The last file waits at a gate the test holds: the first run stays inside the
+    # migration lock until the second has said it is waiting, whatever the timing.
+    (migrations_dir / "007_wait_at_the_gate.sql").write_text(f"select pg_advisory_xact_lock_shared({GATE_KEY});\n")
     args = ["apply_sql", "--dir", str(migrations_dir)]
 
-    runs = [scratch_db.manage(*args), scratch_db.manage(*args)]
-    outputs = [run.communicate(timeout=120) for run in runs]
+    with scratch_db.connect(autocommit=True) as gate:
+        gate.execute("select pg_advisory_lock(%s)", [GATE_KEY])
+        runs = [scratch_db.manage(*args)]
+        wait_for_gate_waiter(scratch_db)
+        runs.append(scratch_db.manage(*args))
+        second = Output(runs[1])
+        second.wait_for("Waiting for the migration lock")
+    # The gate opens when its connection closes.
+    outputs = [runs[0].communicate(timeout=120), (second.text(), runs[1].stderr.read())]
+    runs[1].wait(timeout=120)
 
     assert [run.returncode for run in runs] == [0, 0], outputs
     stdouts = [out for out, _ in outputs]
