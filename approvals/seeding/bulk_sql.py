@@ -99,11 +99,11 @@ create or replace function pg_temp.job_started(i bigint) returns timestamptz
   language sql stable
   as $$ select case when pg_temp.job_status(i) = 'queued' then null
     else pg_temp.job_created(i) + make_interval(secs => 2 + pg_temp.rnd(i, 16, 40)) end $$;
-"""
+"""  # noqa: S608 only integers from the plan are formatted in
 
 
 PROJECTS = """
-insert into public.projects (id, name, description, created_at, updated_at)
+insert into projects (id, name, description, created_at, updated_at)
 select pg_temp.uid('p', p),
        brand || ' — ' || campaign,
        campaign || ' for ' || brand || ': posts, visuals and schedules drafted by the pipeline.',
@@ -117,7 +117,7 @@ select pg_temp.uid('p', p),
 # Rows go in in creation order, as the pipeline appends them: the physical
 # layout (and so the cost of a date range) is that of a real table.
 ARTIFACTS = """
-insert into public.artifacts (id, project_id, name, kind, body_text, body_json, storage_path, mime_type,
+insert into artifacts (id, project_id, name, kind, body_text, body_json, storage_path, mime_type,
                               size_bytes, version, previous_version_id, metadata, created_at, updated_at)
 select pg_temp.uid('a', i),
        pg_temp.uid('p', project),
@@ -160,7 +160,7 @@ select pg_temp.uid('a', i),
 """
 
 APPROVALS = """
-insert into public.approvals (id, artifact_id, status, notes, decided_by, decided_at, created_at, updated_at)
+insert into approvals (id, artifact_id, status, notes, decided_by, decided_at, created_at, updated_at)
 select pg_temp.uid('v', i),
        pg_temp.uid('a', i),
        status,
@@ -176,7 +176,7 @@ select pg_temp.uid('v', i),
 # Job i produced artifact i, or (follow-up) takes it as input. A rejected
 # artifact's job failed with the reviewer's reason, as the decision service writes it.
 JOBS = """
-insert into public.jobs (id, kind, status, input_artifact_id, output_artifact_id, params, error, attempts,
+insert into jobs (id, kind, status, input_artifact_id, output_artifact_id, params, error, attempts,
                          started_at, finished_at, created_at, updated_at)
 select pg_temp.uid('j', i),
        case when follow_up then pg_temp.pick(%(follow_up_kinds)s::text[], i, 21)
@@ -219,7 +219,7 @@ with job_slots as materialized (
                     -- offset 0 keeps j a plain value, so PostgreSQL can inline job_started(j).
                     offset 0) s
 )
-insert into public.runs (id, job_id, model, provider, prompt_tokens, completion_tokens, duration_ms, cost_usd,
+insert into runs (id, job_id, model, provider, prompt_tokens, completion_tokens, duration_ms, cost_usd,
                          metadata, created_at)
 select pg_temp.uid('r', r),
        job_id,

@@ -90,13 +90,13 @@ class _Matching:
         # Ordered like the index, so that it is the index that is walked, and
         # at most COUNT_CAP + 1 entries of it.
         sql = (
-            f"(select count(*) from (select 1 from {self.from_sql} where {self.where_sql}"
+            f"(select count(*) from (select 1 from {self.from_sql} where {self.where_sql}"  # noqa: S608 fixed text; values are %s
             f" order by p.created_at, p.id limit {COUNT_CAP + 1}) capped)"
         )
         return sql, self.params
 
     def first_id(self, position: str, order: str = "p.created_at, p.id") -> tuple[str, list]:
-        sql = f"(select p.id from {self.from_sql} where {self.where_sql} and {position} order by {order} limit 1)"
+        sql = f"(select p.id from {self.from_sql} where {self.where_sql} and {position} order by {order} limit 1)"  # noqa: S608 fixed text; values are %s
         return sql, self.params
 
 
