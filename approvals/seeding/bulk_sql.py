@@ -14,7 +14,11 @@ def functions_sql(*, artifacts: int, pending: int) -> str:
     Only integers from the plan are formatted into the text; lists of words are parameters.
     """
     n, decided = int(artifacts), int(artifacts - pending)
-    return f"""
+    return _SHAPE_FUNCTIONS + _decision_functions(n=n, decided=decided) + _job_functions(decided=decided)
+
+
+# Random-looking and repeatable numbers, ids and the shape of each artifact.
+_SHAPE_FUNCTIONS = """
 create or replace function pg_temp.rnd(i bigint, salt int, m int) returns int
   language sql immutable
   as $$ select mod(hashint8(i * 1000 + salt) & 2147483647, m) $$;
@@ -44,6 +48,11 @@ create or replace function pg_temp.kind(i bigint) returns text
   as $$ select case when pg_temp.rnd(pg_temp.family(i), 3, 100) < 45 then 'text'
                     when pg_temp.rnd(pg_temp.family(i), 3, 100) < 70 then 'json' else 'file' end $$;
 
+"""
+
+
+def _decision_functions(*, n: int, decided: int) -> str:
+    return f"""
 -- Oldest first, spread over the last year.
 create or replace function pg_temp.created(i bigint) returns timestamptz
   language sql stable
@@ -68,6 +77,11 @@ create or replace function pg_temp.decision_notes(i bigint, approve_notes text[]
     when 'approved' then case when pg_temp.rnd(i, 13, 10) < 6 then null else pg_temp.pick(approve_notes, i, 12) end
     end $$;
 
+"""  # noqa: S608 only integers from the plan are formatted in
+
+
+def _job_functions(*, decided: int) -> str:
+    return f"""
 create or replace function pg_temp.is_follow_up(i bigint) returns boolean
   language sql immutable
   as $$ select i <= {decided} and mod(i, {FOLLOW_UP_EVERY}) = 0 $$;
