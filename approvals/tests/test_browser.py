@@ -76,6 +76,16 @@ def log_in(page, *, username: str, password: str) -> None:
     expect(page.get_by_role("heading", name="Queue", exact=True)).to_be_visible()
 
 
+def expect_loaded_thumbnails(page, *, count: int) -> None:
+    from playwright.sync_api import expect
+
+    thumbnails = page.locator("tr[data-queue-row] img.thumb")
+    expect(thumbnails).to_have_count(count)
+    for index in range(count):
+        expect(thumbnails.nth(index)).to_have_js_property("complete", True)
+    assert all(width > 0 for width in thumbnails.evaluate_all("images => images.map(img => img.naturalWidth)"))
+
+
 def test_a_reviewer_works_through_the_demo_queue(open_page, demo_site, screenshots_dir):
     from playwright.sync_api import expect
 
@@ -88,11 +98,7 @@ def test_a_reviewer_works_through_the_demo_queue(open_page, demo_site, screensho
     )
     expect(page.locator(".match-count")).to_have_text("11 pending")
     expect(page.locator("tr[data-queue-row]")).to_have_count(11)
-    thumbnails = page.locator("tr[data-queue-row] img.thumb")
-    expect(thumbnails).to_have_count(3)  # the demo's three images
-    for index in range(3):
-        expect(thumbnails.nth(index)).to_have_js_property("complete", True)
-    assert all(width > 0 for width in thumbnails.evaluate_all("images => images.map(img => img.naturalWidth)"))
+    expect_loaded_thumbnails(page, count=3)  # the demo's three images
     page.screenshot(path=screenshots_dir / "queue.png", full_page=True, caret="initial")
 
     # Keyboard: j highlights the oldest row, Enter opens it.
