@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev db clean-db
+.PHONY: run test screenshots lint format install install-dev db clean-db
 
 run: install db
 	@$(BIN)/python manage.py seed_demo
@@ -17,6 +17,11 @@ run: install db
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The README's screenshots, from the browser test that walks the demo queue (tests themselves never write them).
+screenshots: install-dev
+	FLOW_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q approvals/tests/test_browser.py \
+		-k test_a_reviewer_works_through_the_demo_queue --screenshots docs/screenshots
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -21,9 +21,10 @@ else:
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
 
-# A request still running after `timeout` seconds is killed; a long file
-# download through the file view is streamed in chunks and keeps the worker
-# alive, but anything slower than this is a fault worth seeing.
+# A request still running after `timeout` seconds is killed, downloads
+# included: a sync worker reports to the arbiter only between requests, so
+# streaming a file in chunks does not keep it alive. A file view response that
+# takes longer than this to send (a large file to a slow client) is cut off.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))

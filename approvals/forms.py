@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import BadRequest
 
+from approvals import decisions
 from approvals.models import NOTES_MAX_LENGTH, ApprovalStatus, ArtifactKind
 from approvals.selectors.filters import HistoryFilters, MediaFamily, QueueFilters
 from approvals.selectors.keyset import MAX_PAGE_SIZE, Cursor
@@ -142,8 +143,10 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Optional to approve; what should change, to reject"}),
     )
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("decision") == ApprovalStatus.REJECTED and "notes" in cleaned and not cleaned["notes"]:
-            self.add_error("notes", "A reason is required to reject: say what should change.")
-        return cleaned
+    def clean_notes(self) -> str:
+        # The service's own rule (as in the admin's form), so the form and the service cannot disagree.
+        required = self.cleaned_data.get("decision") == ApprovalStatus.REJECTED
+        try:
+            return decisions.clean_notes(self.cleaned_data["notes"], required=required)
+        except decisions.InvalidDecision as refusal:
+            raise forms.ValidationError(refusal.message) from refusal

@@ -64,7 +64,7 @@ def timed_manage(*args: str, database: str) -> float:
 def database_is_seeded(name: str, artifacts: int) -> bool:
     try:
         with psycopg.connect(database_url(name), connect_timeout=5) as conn:
-            count = conn.execute("select count(*) from public.artifacts").fetchone()[0]
+            count = conn.execute("select count(*) from artifacts").fetchone()[0]
     except psycopg.Error:
         return False
     return count == artifacts

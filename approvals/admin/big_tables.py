@@ -127,7 +127,7 @@ class DateHierarchyChangeList(ChangeList):
         """
         rows_sql, rows_params = queryset.order_by().values_list(field, flat=True).query.sql_with_params()
         sql = (
-            "select n from unnest(%s::timestamptz[], %s::timestamptz[]) with ordinality as bucket(lo, hi, n) "
+            "select n from unnest(%s::timestamptz[], %s::timestamptz[]) with ordinality as bucket(lo, hi, n) "  # noqa: S608 Django-compiled subquery, params passed
             f"where exists (select 1 from ({rows_sql}) as filtered(moment) "
             "where filtered.moment >= bucket.lo and filtered.moment < bucket.hi)"
         )

@@ -82,9 +82,9 @@ REPORT_SQL = """
 with period_runs as materialized (
     select runs.job_id, runs.model, (runs.created_at at time zone %(tz)s)::date as day, artifacts.project_id,
            runs.prompt_tokens, runs.completion_tokens, runs.total_tokens, runs.cost_usd
-      from public.runs
-      join public.jobs on jobs.id = runs.job_id
-      left join public.artifacts on artifacts.id = coalesce(jobs.output_artifact_id, jobs.input_artifact_id)
+      from runs
+      join jobs on jobs.id = runs.job_id
+      left join artifacts on artifacts.id = coalesce(jobs.output_artifact_id, jobs.input_artifact_id)
      where runs.created_at >= %(start)s and runs.created_at < %(end)s
 )
 select case when grouping(model) = 0 then 'model'
@@ -153,9 +153,9 @@ def distinct_run_models() -> list[str]:
         cursor.execute(
             """
             with recursive models(model) as (
-                (select model from public.runs order by model limit 1)
+                (select model from runs order by model limit 1)
                 union all
-                select (select r.model from public.runs r where r.model > models.model order by r.model limit 1)
+                select (select r.model from runs r where r.model > models.model order by r.model limit 1)
                   from models
                  where models.model is not null
             )

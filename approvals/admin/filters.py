@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from approvals.admin.costs import distinct_run_models
+from approvals.files.families import MediaFamily, family_q
 from approvals.models import ApprovalStatus, Project
 
 RECENT_PROJECTS = 12
@@ -82,24 +83,18 @@ class DecidedWithinFilter(admin.SimpleListFilter):
 
 
 class MimeFamilyFilter(admin.SimpleListFilter):
-    title = "file type"
+    """The queue's media families, by the same rules (approvals.files.families)."""
+
+    title = "media"
     parameter_name = "mime"
-    FAMILIES = {
-        "image": ("Images", "image/"),
-        "video": ("Videos", "video/"),
-        "audio": ("Audio", "audio/"),
-        "pdf": ("PDF", "application/pdf"),
-        "text": ("Text and CSV", "text/"),
-    }
 
     def lookups(self, request, model_admin):
-        return [(key, label) for key, (label, _) in self.FAMILIES.items()] + [("none", "No MIME type")]
+        return MediaFamily.choices
 
     def queryset(self, request, queryset):
-        if self.value() == "none":
-            return queryset.filter(mime_type__isnull=True)
-        family = self.FAMILIES.get(self.value() or "")
-        return queryset.filter(mime_type__startswith=family[1]) if family else queryset
+        if self.value() not in MediaFamily.values:
+            return queryset
+        return queryset.filter(family_q(self.value()))
 
 
 class RevisionFilter(admin.SimpleListFilter):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import filetype
 from django.core.cache import cache
 
+from approvals.files.families import MediaFamily
 from approvals.files.storage import StoredObject, artifact_storage
 
 SNIFF_BYTES = 8192
@@ -67,12 +68,30 @@ INLINE_FAMILIES = {IMAGE, VIDEO, AUDIO, PDF}
 TEXT_FAMILIES = {TEXT, MARKDOWN, JSON, CSV}
 TEXT_PLAIN = "text/plain; charset=utf-8"
 DOWNLOAD_TYPE = "application/octet-stream"
+# Markup is text to a reviewer, except SVG, which is an image however it is shown.
+_FILTER_FAMILIES = {
+    IMAGE: MediaFamily.IMAGE,
+    SVG: MediaFamily.IMAGE,
+    VIDEO: MediaFamily.VIDEO,
+    PDF: MediaFamily.PDF,
+    JSON: MediaFamily.JSON,
+    TEXT: MediaFamily.TEXT,
+    MARKDOWN: MediaFamily.TEXT,
+    CSV: MediaFamily.TEXT,
+    HTML: MediaFamily.TEXT,
+    XML: MediaFamily.TEXT,
+}
 
 
 @dataclass(frozen=True)
 class MediaType:
     mime: str  # what the bytes are, as far as they tell
     family: str
+
+    @property
+    def filter_family(self) -> MediaFamily:
+        """What the bytes say, in the families the queue and the admin filter by."""
+        return _FILTER_FAMILIES.get(self.family, MediaFamily.OTHER)
 
     @property
     def is_text(self) -> bool:

@@ -36,9 +36,13 @@ class OneQueryModelBackend(ModelBackend):
         user = next(iter(User.objects.raw(_USER_WITH_PERMISSIONS_SQL, [user_id])), None)
         if user is None or not self.user_can_authenticate(user):
             return None
-        if not user.is_superuser:
-            # ModelBackend's own per-request cache: its get_all_permissions
-            # (and so has_perm) answers from it instead of querying. Superusers
-            # and users loaded elsewhere take ModelBackend's usual way.
-            user._perm_cache = set(user.permission_names)
         return user
+
+    def get_all_permissions(self, user_obj, obj=None):
+        # ModelBackend's has_perm and has_module_perms ask this (public) method;
+        # a user loaded by get_user above brings the answer with them. Superusers,
+        # per-object checks and users loaded elsewhere take ModelBackend's way.
+        names = getattr(user_obj, "permission_names", None)
+        if names is None or obj is not None or user_obj.is_superuser or not user_obj.is_active:
+            return super().get_all_permissions(user_obj, obj=obj)
+        return set(names)

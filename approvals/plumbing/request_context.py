@@ -53,6 +53,8 @@ def _username(request: HttpRequest | None) -> str:
     """
     if request is None:
         return "-"
+    # Where django.contrib.auth.middleware.get_user caches the user it loaded: a
+    # private name, pinned by test_private_api_pins.py.
     user = getattr(request, "__dict__", {}).get("_cached_user")
     if user is None:
         return "-"

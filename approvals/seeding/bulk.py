@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
+from approvals.models import Approval, Artifact, Job, Project, Run
 from approvals.seeding import bulk_sql as statements
 
 TABLES = ("projects", "artifacts", "jobs", "approvals", "runs")
@@ -183,13 +184,8 @@ def _parameters(plan: BulkPlan) -> dict:
 
 
 def non_empty_tables() -> list[str]:
-    with connection.cursor() as cursor:
-        found = []
-        for table in TABLES:
-            cursor.execute(f"select exists (select 1 from public.{table})")
-            if cursor.fetchone()[0]:
-                found.append(table)
-    return found
+    models = {model._meta.db_table: model for model in (Project, Artifact, Job, Approval, Run)}
+    return [table for table in TABLES if models[table].objects.exists()]
 
 
 def seed_bulk(*, plan: BulkPlan, truncate: bool, log: Callable[[str], None] = lambda _: None) -> dict[str, float]:
@@ -214,12 +210,12 @@ def seed_bulk(*, plan: BulkPlan, truncate: bool, log: Callable[[str], None] = la
         # The ORDER BY of jobs and runs sorts in memory.
         step("settings", "set local synchronous_commit = off; set local work_mem = '512MB'")
         if busy:
-            step("truncate", "truncate " + ", ".join(f"public.{table}" for table in reversed(TABLES)))
+            step("truncate", "truncate " + ", ".join(reversed(TABLES)))
         step("functions", statements.functions_sql(artifacts=plan.artifacts, pending=plan.pending))
         step("projects", statements.PROJECTS, parameters)
         step("artifacts", statements.ARTIFACTS, parameters)
         step("approvals", statements.APPROVALS, parameters)
         step("jobs", statements.JOBS, parameters)
         step("runs", statements.RUNS, parameters)
-        step("analyze", "; ".join(f"analyze public.{table}" for table in TABLES))
+        step("analyze", "; ".join(f"analyze {table}" for table in TABLES))
     return timings

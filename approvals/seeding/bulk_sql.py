@@ -14,7 +14,11 @@ def functions_sql(*, artifacts: int, pending: int) -> str:
     Only integers from the plan are formatted into the text; lists of words are parameters.
     """
     n, decided = int(artifacts), int(artifacts - pending)
-    return f"""
+    return _SHAPE_FUNCTIONS + _decision_functions(n=n, decided=decided) + _job_functions(decided=decided)
+
+
+# Random-looking and repeatable numbers, ids and the shape of each artifact.
+_SHAPE_FUNCTIONS = """
 create or replace function pg_temp.rnd(i bigint, salt int, m int) returns int
   language sql immutable
   as $$ select mod(hashint8(i * 1000 + salt) & 2147483647, m) $$;
@@ -44,6 +48,11 @@ create or replace function pg_temp.kind(i bigint) returns text
   as $$ select case when pg_temp.rnd(pg_temp.family(i), 3, 100) < 45 then 'text'
                     when pg_temp.rnd(pg_temp.family(i), 3, 100) < 70 then 'json' else 'file' end $$;
 
+"""
+
+
+def _decision_functions(*, n: int, decided: int) -> str:
+    return f"""
 -- Oldest first, spread over the last year.
 create or replace function pg_temp.created(i bigint) returns timestamptz
   language sql stable
@@ -68,6 +77,11 @@ create or replace function pg_temp.decision_notes(i bigint, approve_notes text[]
     when 'approved' then case when pg_temp.rnd(i, 13, 10) < 6 then null else pg_temp.pick(approve_notes, i, 12) end
     end $$;
 
+"""  # noqa: S608 only integers from the plan are formatted in
+
+
+def _job_functions(*, decided: int) -> str:
+    return f"""
 create or replace function pg_temp.is_follow_up(i bigint) returns boolean
   language sql immutable
   as $$ select i <= {decided} and mod(i, {FOLLOW_UP_EVERY}) = 0 $$;
@@ -99,11 +113,11 @@ create or replace function pg_temp.job_started(i bigint) returns timestamptz
   language sql stable
   as $$ select case when pg_temp.job_status(i) = 'queued' then null
     else pg_temp.job_created(i) + make_interval(secs => 2 + pg_temp.rnd(i, 16, 40)) end $$;
-"""
+"""  # noqa: S608 only integers from the plan are formatted in
 
 
 PROJECTS = """
-insert into public.projects (id, name, description, created_at, updated_at)
+insert into projects (id, name, description, created_at, updated_at)
 select pg_temp.uid('p', p),
        brand || ' — ' || campaign,
        campaign || ' for ' || brand || ': posts, visuals and schedules drafted by the pipeline.',
@@ -117,7 +131,7 @@ select pg_temp.uid('p', p),
 # Rows go in in creation order, as the pipeline appends them: the physical
 # layout (and so the cost of a date range) is that of a real table.
 ARTIFACTS = """
-insert into public.artifacts (id, project_id, name, kind, body_text, body_json, storage_path, mime_type,
+insert into artifacts (id, project_id, name, kind, body_text, body_json, storage_path, mime_type,
                               size_bytes, version, previous_version_id, metadata, created_at, updated_at)
 select pg_temp.uid('a', i),
        pg_temp.uid('p', project),
@@ -160,7 +174,7 @@ select pg_temp.uid('a', i),
 """
 
 APPROVALS = """
-insert into public.approvals (id, artifact_id, status, notes, decided_by, decided_at, created_at, updated_at)
+insert into approvals (id, artifact_id, status, notes, decided_by, decided_at, created_at, updated_at)
 select pg_temp.uid('v', i),
        pg_temp.uid('a', i),
        status,
@@ -176,7 +190,7 @@ select pg_temp.uid('v', i),
 # Job i produced artifact i, or (follow-up) takes it as input. A rejected
 # artifact's job failed with the reviewer's reason, as the decision service writes it.
 JOBS = """
-insert into public.jobs (id, kind, status, input_artifact_id, output_artifact_id, params, error, attempts,
+insert into jobs (id, kind, status, input_artifact_id, output_artifact_id, params, error, attempts,
                          started_at, finished_at, created_at, updated_at)
 select pg_temp.uid('j', i),
        case when follow_up then pg_temp.pick(%(follow_up_kinds)s::text[], i, 21)
@@ -219,7 +233,7 @@ with job_slots as materialized (
                     -- offset 0 keeps j a plain value, so PostgreSQL can inline job_started(j).
                     offset 0) s
 )
-insert into public.runs (id, job_id, model, provider, prompt_tokens, completion_tokens, duration_ms, cost_usd,
+insert into runs (id, job_id, model, provider, prompt_tokens, completion_tokens, duration_ms, cost_usd,
                          metadata, created_at)
 select pg_temp.uid('r', r),
        job_id,

@@ -4,20 +4,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import TextChoices
+from approvals.files.families import MediaFamily
 
-
-class MediaFamily(TextChoices):
-    """What a reviewer filters by. Audio counts as "other": the pipeline makes
-    posts, specs, images, video and PDFs, and a rare audio file does not earn a
-    filter of its own."""
-
-    IMAGE = "image", "Image"
-    VIDEO = "video", "Video"
-    TEXT = "text", "Text"
-    JSON = "json", "JSON"
-    PDF = "pdf", "PDF"
-    OTHER = "other", "Other"
+__all__ = ["HistoryFilters", "MediaFamily", "QueueFilters"]
 
 
 @dataclass(frozen=True)

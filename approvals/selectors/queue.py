@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
-from approvals.selectors.filters import MediaFamily, QueueFilters
+from approvals.files.families import family_sql
+from approvals.selectors.filters import QueueFilters
 from approvals.selectors.keyset import MAX_PAGE_SIZE, PAGE_SIZE, Cursor
 
 # Counting stops here: "1,000+" tells a reviewer as much as the exact figure
@@ -25,32 +26,8 @@ from approvals.selectors.keyset import MAX_PAGE_SIZE, PAGE_SIZE, Cursor
 COUNT_CAP = 1_000
 
 
-def _family_case() -> str:
-    """The media family of artifact `a`, in SQL so that filtering by it stays in the database.
-
-    Text and JSON artifacts are what their kind says. Files go by mime_type, or,
-    when the pipeline left it missing or generic, by the extension of their path.
-    """
-    unknown_mime = "(a.mime_type is null or a.mime_type = '' or lower(a.mime_type) = 'application/octet-stream')"
-
-    def by(mime: str, extensions: str) -> str:
-        return f"({mime} or ({unknown_mime} and a.storage_path ~* '\\.({extensions})$'))"
-
-    families = [
-        (by("a.mime_type ilike 'image/%%'", "png|jpe?g|gif|webp|avif|bmp|svg|tiff?|heic"), MediaFamily.IMAGE),
-        (by("a.mime_type ilike 'video/%%'", "mp4|m4v|mov|webm|mkv|avi"), MediaFamily.VIDEO),
-        (by("lower(a.mime_type) = 'application/pdf'", "pdf"), MediaFamily.PDF),
-        (by("(lower(a.mime_type) = 'application/json' or a.mime_type ilike '%%+json')", "json"), MediaFamily.JSON),
-        (by("a.mime_type ilike 'text/%%'", "txt|md|markdown|csv|tsv"), MediaFamily.TEXT),
-    ]
-    whens = "\n".join(f"  when {condition} then '{family.value}'" for condition, family in families)
-    return (
-        f"case\n  when a.kind = 'text' then '{MediaFamily.TEXT.value}'\n"
-        f"  when a.kind = 'json' then '{MediaFamily.JSON.value}'\n{whens}\n  else '{MediaFamily.OTHER.value}'\nend"
-    )
-
-
-FAMILY_SQL = _family_case()
+# The one classifier of approvals.files.families, as SQL over the artifact `a`.
+FAMILY_SQL = family_sql("a")
 
 
 @dataclass(frozen=True)
@@ -113,13 +90,13 @@ class _Matching:
         # Ordered like the index, so that it is the index that is walked, and
         # at most COUNT_CAP + 1 entries of it.
         sql = (
-            f"(select count(*) from (select 1 from {self.from_sql} where {self.where_sql}"
+            f"(select count(*) from (select 1 from {self.from_sql} where {self.where_sql}"  # noqa: S608 fixed text; values are %s
             f" order by p.created_at, p.id limit {COUNT_CAP + 1}) capped)"
         )
         return sql, self.params
 
     def first_id(self, position: str, order: str = "p.created_at, p.id") -> tuple[str, list]:
-        sql = f"(select p.id from {self.from_sql} where {self.where_sql} and {position} order by {order} limit 1)"
+        sql = f"(select p.id from {self.from_sql} where {self.where_sql} and {position} order by {order} limit 1)"  # noqa: S608 fixed text; values are %s
         return sql, self.params
 
 

@@ -134,31 +134,13 @@ def mask_sql(sql: str) -> str:
             blank(i, end)
             i = end
         elif sql.startswith("/*", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if sql.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif sql.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            blank(i, j)
-            i = j
+            end = _block_comment_end(sql, i)
+            blank(i, end)
+            i = end
         elif c == "'":
-            escapes = i > 0 and sql[i - 1] in "eE" and (i < 2 or not (sql[i - 2].isalnum() or sql[i - 2] == "_"))
-            j = i + 1
-            while j < n:
-                if escapes and sql[j] == "\\":
-                    j += 2
-                elif sql[j] == "'":
-                    if sql.startswith("''", j):
-                        j += 2
-                    else:
-                        break
-                else:
-                    j += 1
-            blank(i + 1, min(j, n))
-            i = j + 1
+            close = _string_literal_close(sql, i)
+            blank(i + 1, min(close, n))
+            i = close + 1
         elif c == '"':
             j = i + 1
             while j < n and not (sql[j] == '"' and not sql.startswith('""', j)):
@@ -177,6 +159,37 @@ def mask_sql(sql: str) -> str:
         else:
             i += 1
     return "".join(out)
+
+
+def _block_comment_end(sql: str, start: int) -> int:
+    """Where the /* comment opening at start ends (they nest in PostgreSQL), or the end of the text."""
+    depth, j, n = 1, start + 2, len(sql)
+    while j < n and depth:
+        if sql.startswith("/*", j):
+            depth, j = depth + 1, j + 2
+        elif sql.startswith("*/", j):
+            depth, j = depth - 1, j + 2
+        else:
+            j += 1
+    return j
+
+
+def _string_literal_close(sql: str, start: int) -> int:
+    """The index of the quote closing the literal opening at start ('' inside, and E'' escapes, skipped)."""
+    escapes = (
+        start > 0 and sql[start - 1] in "eE" and (start < 2 or not (sql[start - 2].isalnum() or sql[start - 2] == "_"))
+    )
+    j, n = start + 1, len(sql)
+    while j < n:
+        if escapes and sql[j] == "\\":
+            j += 2
+        elif sql[j] == "'":
+            if not sql.startswith("''", j):
+                return j
+            j += 2
+        else:
+            j += 1
+    return j
 
 
 def split_statements(sql: str) -> list[Statement]:

@@ -10,16 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from approvals.sql_runner.files import MigrationFile
 
+# Written out in the statements below, like the table names in migrations_sql/.
 LEDGER_SCHEMA = "flow_migrations"
-SUPABASE_MIGRATIONS = "supabase_migrations.schema_migrations"
 
-LEDGER_DDL = f"""
-create schema if not exists {LEDGER_SCHEMA};
-create table if not exists {LEDGER_SCHEMA}.applied_files (
+LEDGER_DDL = """
+create schema if not exists flow_migrations;
+create table if not exists flow_migrations.applied_files (
     version        text primary key,
     name           text not null,
     checksum       text not null,
@@ -30,8 +31,8 @@ create table if not exists {LEDGER_SCHEMA}.applied_files (
     in_transaction boolean not null default true,
     success        boolean not null default true
 );
-alter table {LEDGER_SCHEMA}.applied_files add column if not exists baseline boolean not null default false;
-create table if not exists {LEDGER_SCHEMA}.events (
+alter table flow_migrations.applied_files add column if not exists baseline boolean not null default false;
+create table if not exists flow_migrations.events (
     id          bigint generated always as identity primary key,
     version     text,
     action      text not null check (action in ('apply', 'fail', 'baseline', 'repair', 'rollback')),
@@ -39,7 +40,7 @@ create table if not exists {LEDGER_SCHEMA}.events (
     happened_by text not null default current_user,
     happened_on timestamptz not null default now()
 );
-revoke all on schema {LEDGER_SCHEMA} from public;
+revoke all on schema flow_migrations from public;
 """
 
 
@@ -70,14 +71,14 @@ def applied(conn: psycopg.Connection) -> dict[str, LedgerRow]:
     if not exists(conn):
         return {}
     cursor = conn.cursor(row_factory=dict_row)
-    rows = cursor.execute(f"select * from {LEDGER_SCHEMA}.applied_files").fetchall()
+    rows = cursor.execute("select * from flow_migrations.applied_files").fetchall()
     fields = LedgerRow.__dataclass_fields__
     return {row["version"]: LedgerRow(**{k: v for k, v in row.items() if k in fields}) for row in rows}
 
 
 def log_event(conn: psycopg.Connection, *, version: str | None, action: str, detail: str = "") -> None:
     conn.execute(
-        f"insert into {LEDGER_SCHEMA}.events (version, action, detail) values (%s, %s, %s)",
+        "insert into flow_migrations.events (version, action, detail) values (%s, %s, %s)",
         [version, action, detail],
     )
 
@@ -87,7 +88,7 @@ def record_applied(
 ) -> None:
     """The row for a file; called inside the file's own transaction when it has one."""
     conn.execute(
-        f"""insert into {LEDGER_SCHEMA}.applied_files
+        """insert into flow_migrations.applied_files
             (version, name, checksum, applied_text, execution_ms, in_transaction, success)
             values (%s, %s, %s, %s, %s, %s, %s)
             on conflict (version) do update set
@@ -111,7 +112,7 @@ def record_applied(
 
 def record_baseline(conn: psycopg.Connection, *, migration: MigrationFile, checked: str) -> None:
     conn.execute(
-        f"""insert into {LEDGER_SCHEMA}.applied_files
+        """insert into flow_migrations.applied_files
             (version, name, checksum, applied_text, execution_ms, in_transaction, baseline)
             values (%s, %s, %s, %s, 0, %s, true)""",
         [migration.version, migration.name, migration.checksum, migration.text, migration.in_transaction],
@@ -122,7 +123,7 @@ def record_baseline(conn: psycopg.Connection, *, migration: MigrationFile, check
 
 def accept_checksum(conn: psycopg.Connection, *, migration: MigrationFile, old_checksum: str) -> None:
     conn.execute(
-        f"update {LEDGER_SCHEMA}.applied_files set checksum = %s, applied_text = %s where version = %s",
+        "update flow_migrations.applied_files set checksum = %s, applied_text = %s where version = %s",
         [migration.checksum, migration.text, migration.version],
     )
     log_event(
@@ -134,24 +135,24 @@ def accept_checksum(conn: psycopg.Connection, *, migration: MigrationFile, old_c
 
 
 def forget(conn: psycopg.Connection, *, version: str, why: str) -> None:
-    conn.execute(f"delete from {LEDGER_SCHEMA}.applied_files where version = %s", [version])
+    conn.execute("delete from flow_migrations.applied_files where version = %s", [version])
     log_event(conn, version=version, action="repair", detail=why)
 
 
 def clear_after_rollback(conn: psycopg.Connection, *, versions: list[str]) -> None:
     if not exists(conn):
         return
-    conn.execute(f"delete from {LEDGER_SCHEMA}.applied_files")
+    conn.execute("delete from flow_migrations.applied_files")
     log_event(conn, version=None, action="rollback", detail="dropped the schema; cleared " + ", ".join(versions))
     if _supabase_columns(conn):
-        conn.execute(f"delete from {SUPABASE_MIGRATIONS} where version = any(%s)", [versions])
+        conn.execute("delete from supabase_migrations.schema_migrations where version = any(%s)", [versions])
 
 
 def events(conn: psycopg.Connection) -> list[dict]:
     if not exists(conn):
         return []
     cursor = conn.cursor(row_factory=dict_row)
-    return cursor.execute(f"select * from {LEDGER_SCHEMA}.events order by id").fetchall()
+    return cursor.execute("select * from flow_migrations.events order by id").fetchall()
 
 
 def _supabase_columns(conn: psycopg.Connection) -> set[str]:
@@ -172,9 +173,12 @@ def mirror_to_supabase(conn: psycopg.Connection, *, migration: MigrationFile) ->
         values["name"] = migration.name.removesuffix(".sql").split("_", 1)[1]
     if "statements" in columns:
         values["statements"] = [migration.sql]
-    names = ", ".join(values)
-    placeholders = ", ".join(["%s"] * len(values))
-    conn.execute(
-        f"insert into {SUPABASE_MIGRATIONS} ({names}) values ({placeholders}) on conflict (version) do nothing",
-        list(values.values()),
+    # The columns vary with the Supabase CLI's version: composed as identifiers.
+    statement = sql.SQL(
+        "insert into supabase_migrations.schema_migrations ({names}) values ({placeholders}) "
+        "on conflict (version) do nothing"
+    ).format(
+        names=sql.SQL(", ").join(map(sql.Identifier, values)),
+        placeholders=sql.SQL(", ").join(sql.Placeholder() * len(values)),
     )
+    conn.execute(statement, list(values.values()))

@@ -1,10 +1,15 @@
-"""One Chromium for every browser test in the session (Playwright's sync API allows one per thread).
+"""One Chromium per browser test module (Playwright's sync API allows one per thread).
+
+Per module, not per session: while Playwright's sync API is open it keeps an
+event loop running in the main thread, which would put every later test of the
+session inside it (test_suite_hygiene.py checks that it does not).
 
 Without Chromium the browser tests are skipped, unless FLOW_REQUIRE_BROWSER=1
 (as in CI), which makes them fail.
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,7 +35,7 @@ def _missing_browser() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Chromium, or, when it is missing and required, the reason (each test then fails with it)."""
     missing = _missing_browser()
@@ -41,15 +46,29 @@ def browser():
         pytest.skip(f"{missing} (set FLOW_REQUIRE_BROWSER=1 to make this a failure)")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop running in this thread; the
-    # test's own database calls are still synchronous, so Django must allow them.
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@contextmanager
+def sync_database_calls_allowed(item: pytest.Item):
+    """In a test marked `browser`, from its setup to its teardown: let Django make synchronous database calls.
+
+    Playwright's sync API keeps an event loop running in this thread, and Django
+    refuses synchronous database calls while one runs (SynchronousOnlyOperation);
+    the tests' own calls, and pytest-django's flush after them, are synchronous by
+    design. Every other test keeps Django's check (conftest.py's
+    pytest_runtest_protocol applies this around each test).
+    """
+    if item.get_closest_marker("browser") is None:
+        yield
+        return
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
-        with sync_playwright() as playwright:
-            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield launched
-            launched.close()
+        yield
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

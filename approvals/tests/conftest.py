@@ -1,5 +1,7 @@
 """Test database built the way production is: apply_sql, then Django's migrate."""
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.db import connections
@@ -7,8 +9,8 @@ from django.db import connections
 # A staff client and a small dataset for the ops console's tests.
 from approvals.tests.admin_fixtures import ops_client, ops_dataset  # noqa: F401
 
-# One Chromium for all browser tests.
-from approvals.tests.browser_fixtures import browser  # noqa: F401
+# One Chromium for all browser tests; Django's async-safety check relaxed in those tests only.
+from approvals.tests.browser_fixtures import browser, sync_database_calls_allowed  # noqa: F401
 
 # A fresh database per test, and a scratch copy of migrations_sql/, for apply_sql's tests.
 from approvals.tests.scratch_database import migrations_dir, scratch_db  # noqa: F401
@@ -24,16 +26,38 @@ from approvals.tests.storage_fixtures import (  # noqa: F401
 )
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        default=None,
+        help="where the browser tests save their screenshots (`make screenshots` passes docs/screenshots); "
+        "by default a temporary folder, so that tests never write tracked files",
+    )
+
+
+@pytest.fixture
+def screenshots_dir(request, tmp_path) -> Path:
+    chosen = request.config.getoption("--screenshots")
+    directory = Path(chosen) if chosen else tmp_path / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    with sync_database_calls_allowed(item):
+        return (yield)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_test_environment, django_db_blocker):
     from django.conf import settings
 
     with django_db_blocker.unblock():
         connection = connections["default"]
-        creation = connection.creation
         original_name = connection.settings_dict["NAME"]
-        test_name = creation._get_test_db_name()
-        creation._create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        test_name = _create_empty_test_database(connection)
         connection.close()
         settings.DATABASES["default"]["NAME"] = test_name
         connection.settings_dict["NAME"] = test_name
@@ -43,7 +67,29 @@ def django_db_setup(django_test_environment, django_db_blocker):
     yield
 
     with django_db_blocker.unblock():
-        creation.destroy_test_db(original_name, verbosity=0)
+        connection.creation.destroy_test_db(original_name, verbosity=0)
+
+
+def _create_empty_test_database(connection) -> str:
+    """An empty test database, named as Django names it (TEST NAME, or test_ + NAME).
+
+    Created over a connection of our own rather than by Django's create_test_db,
+    which would run Django's migrations before apply_sql has built the schema
+    they depend on.
+    """
+    import psycopg
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+    from psycopg import sql
+
+    from approvals.sql_runner.session import connection_params
+
+    name = connection.settings_dict["TEST"]["NAME"] or TEST_DATABASE_PREFIX + connection.settings_dict["NAME"]
+    # Connected to the maintenance database, as Django's own creation does: NAME need not exist.
+    params = {**connection_params(connection), "dbname": "postgres"}
+    with psycopg.connect(**params, autocommit=True) as server:
+        server.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        server.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return name
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -74,6 +74,30 @@ def make_hostile_site() -> HostileSite:
     big_json = make_artifact(
         project=project, name="one megabyte json", kind=ArtifactKind.JSON, body_json={"text": MEGABYTE_TEXT}
     )
+    files, file_artifacts = _hostile_files(project, metadata)
+
+    pending = []
+    for artifact in (text, json_artifact, bare_string, big_text, big_json, *file_artifacts):
+        job = make_job(output_artifact=artifact, kind=f"draft {SVG}"[:100])
+        Job.objects.filter(pk=job.pk).update(params={"brief": ALL}, error=ALL)
+        make_run(job=job, model=f"model {SCRIPT}"[:200])
+        pending.append(Approval.objects.create(artifact=artifact))
+
+    # Earlier decisions: notes and the decider's name are shown on later versions and in History.
+    decided = []
+    for artifact, status in ((earlier, ApprovalStatus.REJECTED), (text, ApprovalStatus.APPROVED)):
+        job = make_job(output_artifact=artifact, status=JobStatus.FAILED, kind="draft_post")
+        make_run(job=job, model=f"older {IMG}")
+        decided.append(
+            Approval.objects.create(
+                artifact=artifact, status=status, notes=ALL, decided_by=f"eve {SCRIPT}", decided_at=timezone.now()
+            )
+        )
+    return HostileSite(pending=pending, decided=decided, files=files)
+
+
+def _hostile_files(project, metadata: dict) -> tuple[dict[str, bytes], list]:
+    """Markdown, HTML and SVG files carrying payloads (their bytes, by storage key), and one missing from storage."""
     files = {
         f"proj/{SCRIPT}/notes.md": MARKDOWN.encode(),
         f"proj/{ATTRIBUTE}/page.html": HTML_FILE,
@@ -100,25 +124,7 @@ def make_hostile_site() -> HostileSite:
     missing_file = make_artifact(
         project=project, name=f"missing {SVG}", kind=ArtifactKind.FILE, storage_path=f"gone/{IMG}/{SVG}.png"
     )
-
-    pending = []
-    for artifact in (text, json_artifact, bare_string, big_text, big_json, markdown, html_file, svg_file, missing_file):
-        job = make_job(output_artifact=artifact, kind=f"draft {SVG}"[:100])
-        Job.objects.filter(pk=job.pk).update(params={"brief": ALL}, error=ALL)
-        make_run(job=job, model=f"model {SCRIPT}"[:200])
-        pending.append(Approval.objects.create(artifact=artifact))
-
-    # Earlier decisions: notes and the decider's name are shown on later versions and in History.
-    decided = []
-    for artifact, status in ((earlier, ApprovalStatus.REJECTED), (text, ApprovalStatus.APPROVED)):
-        job = make_job(output_artifact=artifact, status=JobStatus.FAILED, kind="draft_post")
-        make_run(job=job, model=f"older {IMG}")
-        decided.append(
-            Approval.objects.create(
-                artifact=artifact, status=status, notes=ALL, decided_by=f"eve {SCRIPT}", decided_at=timezone.now()
-            )
-        )
-    return HostileSite(pending=pending, decided=decided, files=files)
+    return files, [markdown, html_file, svg_file, missing_file]
 
 
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href"}

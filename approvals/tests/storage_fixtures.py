@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+import moto
 import pytest
 from django.core.cache import cache
 from django.core.files.storage import storages
@@ -62,8 +63,19 @@ class MotoServer:
         if self.running:
             self._server.stop()
             # shutdown() leaves the socket listening: close it, so clients are refused at once.
-            self._server._server.server_close()
+            # moto has no public way to; test_private_api_pins.py pins this attribute.
+            self.werkzeug_server().server_close()
             self.running = False
+
+    def werkzeug_server(self):
+        """The werkzeug server inside moto's ThreadedMotoServer (a private attribute, moto 5.x)."""
+        server = getattr(self._server, "_server", None)
+        if not hasattr(server, "server_close"):
+            raise RuntimeError(
+                f"moto {moto.__version__}: ThreadedMotoServer no longer keeps its werkzeug server in `_server`; "
+                "MotoServer.stop() must find another way to close the listening socket."
+            )
+        return server
 
 
 def s3_client(endpoint_url: str):

@@ -2,6 +2,7 @@
 
 import re
 import socket
+import threading
 import time
 
 import pytest
@@ -151,72 +152,64 @@ def test_applied_files_are_mirrored_into_supabase_migrations_when_that_table_exi
     assert [row[0] for row in rows] == VERSIONS
 
 
-# --- checksums and repair -------------------------------------------------------------------------
-
-
-def test_changed_applied_file_is_refused_with_a_diff(scratch_db, migrations_dir):
-    scratch_db.apply_sql(directory=migrations_dir)
-    jobs = migrations_dir / "003_create_jobs.sql"
-    jobs.write_text(jobs.read_text().replace("default 'queued'", "default 'running'"))
-    (migrations_dir / "007_later.sql").write_text("create table public.later (id int);\n")
-
-    result = scratch_db.apply_sql(directory=migrations_dir)
-
-    assert result.code == 3
-    assert "003_create_jobs.sql: checksum mismatch" in result.err
-    assert "-  status             text not null default 'queued'," in result.err
-    assert "+  status             text not null default 'running'," in result.err
-    assert "later" not in scratch_db.public_tables()
-
-
-def test_line_ending_and_whitespace_changes_are_not_changes(scratch_db, migrations_dir):
-    scratch_db.apply_sql(directory=migrations_dir)
-    projects = migrations_dir / "001_create_projects.sql"
-    text = projects.read_text()
-    crlf = "\ufeff" + "\r\n".join(line + "  " for line in text.split("\n")) + "\r\n\r\n"
-    projects.write_bytes(crlf.encode())
-
-    result = scratch_db.apply_sql(directory=migrations_dir)
-
-    assert result.code == 0, result.text
-    assert "Nothing to apply" in result.out
-
-
-def test_repair_accepts_a_changed_file_and_logs_it(scratch_db, migrations_dir):
-    scratch_db.apply_sql(directory=migrations_dir)
-    jobs = migrations_dir / "003_create_jobs.sql"
-    jobs.write_text(jobs.read_text() + "\ncomment on column public.jobs.error is 'Why it failed.';\n")
-
-    repaired = scratch_db.apply_sql("--repair", "003", directory=migrations_dir)
-    after = scratch_db.apply_sql(directory=migrations_dir)
-
-    assert repaired.code == 0
-    assert "Accepted the changed 003_create_jobs.sql" in repaired.out
-    assert after.code == 0 and "Nothing to apply" in after.out
-    assert scratch_db.events("repair") == ["003"]
-    assert "Why it failed." in scratch_db.value(
-        "select applied_text from flow_migrations.applied_files where version = '003'"
-    )
-
-
 # --- locking --------------------------------------------------------------------------------------
+
+
+# A lock the test holds to keep a run inside its last file for as long as the test needs.
+GATE_KEY = 7_007
+
+
+def wait_for_gate_waiter(db, *, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    waiting = "select count(*) from pg_locks where locktype = 'advisory' and objid = %s and not granted"
+    while db.value(waiting, [GATE_KEY]) == 0:
+        assert time.monotonic() < deadline, "the first apply_sql never reached the gate in its last file"
+        time.sleep(0.05)
+
+
+class Output:
+    """A process's stdout, read line by line in a thread, so the test can wait for a line with a deadline."""
+
+    def __init__(self, process):
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=lambda: self.lines.extend(iter(process.stdout.readline, "")))
+        self._thread.start()
+
+    def wait_for(self, text: str, *, timeout: float = 60) -> bool:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return any(text in line for line in self.lines)
+
+    def text(self) -> str:
+        self._thread.join(timeout=120)
+        return "".join(self.lines)
 
 
 @pytest.mark.slow
 def test_two_concurrent_runs_apply_each_file_exactly_once(scratch_db, migrations_dir):
-    # A slow last file keeps the first run inside the lock while the second arrives.
-    (migrations_dir / "007_take_a_while.sql").write_text("select pg_sleep(3);\n")
+    # The last file waits at a gate the test holds: the first run stays inside the
+    # migration lock until the second has said it is waiting, whatever the timing.
+    (migrations_dir / "900_wait_at_the_gate.sql").write_text(f"select pg_advisory_xact_lock_shared({GATE_KEY});\n")
     args = ["apply_sql", "--dir", str(migrations_dir)]
 
-    runs = [scratch_db.manage(*args), scratch_db.manage(*args)]
-    outputs = [run.communicate(timeout=120) for run in runs]
+    with scratch_db.connect(autocommit=True) as gate:
+        gate.execute("select pg_advisory_lock(%s)", [GATE_KEY])
+        runs = [scratch_db.manage(*args)]
+        wait_for_gate_waiter(scratch_db)
+        runs.append(scratch_db.manage(*args))
+        second = Output(runs[1])
+        second.wait_for("Waiting for the migration lock")
+    # The gate opens when its connection closes.
+    outputs = [runs[0].communicate(timeout=120), (second.text(), runs[1].stderr.read())]
+    runs[1].wait(timeout=120)
 
     assert [run.returncode for run in runs] == [0, 0], outputs
     stdouts = [out for out, _ in outputs]
     assert sum("Nothing to apply" in out for out in stdouts) == 1
     waited = next(out for out in stdouts if "Nothing to apply" in out)
     assert "Waiting for the migration lock" in waited
-    assert sorted(scratch_db.events("apply")) == [*VERSIONS, "007"]
+    assert sorted(scratch_db.events("apply")) == [*VERSIONS, "900"]
 
 
 def test_lock_timeout_names_the_backend_holding_the_lock(scratch_db):
@@ -280,146 +273,6 @@ def test_rollback_without_yes_refuses(scratch_db):
     assert result.code == 2
     assert "--yes" in result.err
     assert scratch_db.public_tables() == TABLES
-
-
-# --- adopting a database migrated by hand ----------------------------------------------------------
-
-
-def migrate_by_hand(db, directory, files) -> None:
-    """What the Supabase SQL editor does: the shim (Supabase has these objects), then the files as pasted."""
-    from approvals.sql_runner.runner import SHIM_PATH
-
-    db.execute(SHIM_PATH.read_text())
-    for name in files:
-        db.execute((directory / name).read_text())
-
-
-def test_hand_migrated_database_stops_a_normal_run_and_baseline_adopts_it(scratch_db, migrations_dir):
-    migrate_by_hand(scratch_db, migrations_dir, FILES)
-
-    refused = scratch_db.apply_sql(directory=migrations_dir)
-    adopted = scratch_db.apply_sql("--baseline", directory=migrations_dir)
-    status = scratch_db.apply_sql("--status", directory=migrations_dir)
-    after = scratch_db.apply_sql(directory=migrations_dir)
-
-    assert refused.code == 3
-    assert "--baseline" in refused.err
-    assert adopted.code == 0, adopted.text
-    assert scratch_db.ledger() == VERSIONS
-    assert scratch_db.events("baseline") == VERSIONS
-    assert scratch_db.events("apply") == []
-    assert status.out.count("applied (baseline)") == len(FILES)
-    assert after.code == 0 and "Nothing to apply" in after.out
-
-
-def test_baseline_leaves_files_not_yet_run_pending(scratch_db, migrations_dir):
-    migrate_by_hand(scratch_db, migrations_dir, FILES[:4])
-
-    adopted = scratch_db.apply_sql("--baseline", directory=migrations_dir)
-    after = scratch_db.apply_sql(directory=migrations_dir)
-
-    assert adopted.code == 0
-    assert scratch_db.events("baseline") == VERSIONS[:4]
-    assert "Applying 005_create_runs.sql ... OK" in after.out
-    assert scratch_db.events("apply") == ["005", "006"]
-
-
-def test_baseline_refuses_a_file_whose_columns_are_missing(scratch_db, migrations_dir):
-    migrate_by_hand(scratch_db, migrations_dir, FILES)
-    scratch_db.execute("alter table public.approvals drop column notes")
-
-    result = scratch_db.apply_sql("--baseline", directory=migrations_dir)
-
-    assert result.code == 3
-    assert "missing column public.approvals.notes" in result.err
-    assert scratch_db.ledger() == []
-
-
-# --- what files may contain -----------------------------------------------------------------------
-
-
-def test_pending_file_numbered_below_an_applied_one_is_refused(scratch_db, migrations_dir):
-    (migrations_dir / "010_later.sql").write_text("create table public.later (id int);\n")
-    scratch_db.apply_sql(directory=migrations_dir)
-    (migrations_dir / "007_merged_late.sql").write_text("create table public.merged_late (id int);\n")
-
-    refused = scratch_db.apply_sql(directory=migrations_dir)
-    allowed = scratch_db.apply_sql("--allow-out-of-order", directory=migrations_dir)
-
-    assert refused.code == 3
-    assert "007_merged_late.sql: pending but numbered below a file already applied" in refused.err
-    assert allowed.code == 0
-    assert "merged_late" in scratch_db.public_tables()
-
-
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        ("begin;\ncreate table public.t (id int);\ncommit;\n", "line 1: BEGIN"),
-        ("create index concurrently if not exists runs_model_idx2 on public.runs (model);\n", "line 1: this statement"),
-    ],
-    ids=["own-transaction", "concurrently-without-marker"],
-)
-def test_file_that_cannot_run_in_a_transaction_is_refused_before_anything_runs(
-    scratch_db, migrations_dir, body, expected
-):
-    (migrations_dir / "007_bad.sql").write_text(body)
-
-    result = scratch_db.apply_sql(directory=migrations_dir)
-
-    assert result.code == 3
-    assert f"007_bad.sql: {expected}" in result.err
-    assert untouched(scratch_db)
-
-
-def test_two_files_with_one_version_number_are_refused(scratch_db, migrations_dir):
-    (migrations_dir / "006_also_six.sql").write_text("create table public.also_six (id int);\n")
-
-    result = scratch_db.apply_sql(directory=migrations_dir)
-
-    assert result.code == 3
-    assert "006_also_six.sql, 006_create_storage_bucket.sql" in result.err
-    assert untouched(scratch_db)
-
-
-def test_no_transaction_marker_runs_create_index_concurrently(scratch_db, migrations_dir):
-    (migrations_dir / "007_runs_provider_index.sql").write_text(
-        "-- apply_sql: no-transaction\n"
-        "-- Built without blocking the pipeline's writes.\n"
-        "create index concurrently if not exists runs_provider_idx on public.runs (provider);\n"
-    )
-
-    result = scratch_db.apply_sql(directory=migrations_dir)
-
-    assert result.code == 0, result.text
-    assert scratch_db.value(
-        "select indisvalid from pg_index where indexrelid = to_regclass('public.runs_provider_idx')"
-    )
-    assert scratch_db.query("select in_transaction from flow_migrations.applied_files where version = '007'") == [
-        (False,)
-    ]
-
-
-def test_failed_no_transaction_file_stays_failed_until_repaired(scratch_db, migrations_dir):
-    marker_file = migrations_dir / "007_runs_provider_index.sql"
-    marker_file.write_text(
-        "-- apply_sql: no-transaction\ncreate index concurrently runs_provider_idx on public.runz (provider);\n"
-    )
-    column = marker_file.read_text().splitlines()[1].index("public.runz") + 1
-    failed = scratch_db.apply_sql(directory=migrations_dir)
-    blocked = scratch_db.apply_sql(directory=migrations_dir)
-    marker_file.write_text(marker_file.read_text().replace("runz", "runs"))
-    repaired = scratch_db.apply_sql("--repair", "7", directory=migrations_dir)
-    retried = scratch_db.apply_sql(directory=migrations_dir)
-
-    assert failed.code == 1
-    assert f"{marker_file}:2:{column}: ERROR 42P01" in failed.err
-    assert "marks it failed" in failed.err
-    assert blocked.code == 3
-    assert "--repair 007" in blocked.err
-    assert repaired.code == 0
-    assert retried.code == 0, retried.text
-    assert scratch_db.events("apply")[-1] == "007"
 
 
 # --- connecting -----------------------------------------------------------------------------------

@@ -1,14 +1,13 @@
 """The reviewer's flow in a real Chromium (Playwright, sync API) against a live server.
 
 Without Chromium these tests are skipped, unless FLOW_REQUIRE_BROWSER=1 (as in
-CI), which makes them fail. Screenshots go to docs/screenshots/.
+CI), which makes them fail. Screenshots go to a temporary folder; `make screenshots`
+saves them to docs/screenshots/ (pytest's --screenshots option).
 """
 
 import os
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from approvals.models import Approval, ApprovalStatus, JobStatus
@@ -16,7 +15,6 @@ from approvals.tests.factories import make_pending_review, make_reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_pipeline_db")]
 
-SCREENSHOTS = Path(django_settings.BASE_DIR) / "docs" / "screenshots"
 TIMEOUT_MS = 10_000
 
 
@@ -78,7 +76,17 @@ def log_in(page, *, username: str, password: str) -> None:
     expect(page.get_by_role("heading", name="Queue", exact=True)).to_be_visible()
 
 
-def test_a_reviewer_works_through_the_demo_queue(open_page, demo_site):
+def expect_loaded_thumbnails(page, *, count: int) -> None:
+    from playwright.sync_api import expect
+
+    thumbnails = page.locator("tr[data-queue-row] img.thumb")
+    expect(thumbnails).to_have_count(count)
+    for index in range(count):
+        expect(thumbnails.nth(index)).to_have_js_property("complete", True)
+    assert all(width > 0 for width in thumbnails.evaluate_all("images => images.map(img => img.naturalWidth)"))
+
+
+def test_a_reviewer_works_through_the_demo_queue(open_page, demo_site, screenshots_dir):
     from playwright.sync_api import expect
 
     page = open_page()
@@ -90,13 +98,8 @@ def test_a_reviewer_works_through_the_demo_queue(open_page, demo_site):
     )
     expect(page.locator(".match-count")).to_have_text("11 pending")
     expect(page.locator("tr[data-queue-row]")).to_have_count(11)
-    thumbnails = page.locator("tr[data-queue-row] img.thumb")
-    expect(thumbnails).to_have_count(3)  # the demo's three images
-    for index in range(3):
-        expect(thumbnails.nth(index)).to_have_js_property("complete", True)
-    assert all(width > 0 for width in thumbnails.evaluate_all("images => images.map(img => img.naturalWidth)"))
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "queue.png", full_page=True, caret="initial")
+    expect_loaded_thumbnails(page, count=3)  # the demo's three images
+    page.screenshot(path=screenshots_dir / "queue.png", full_page=True, caret="initial")
 
     # Keyboard: j highlights the oldest row, Enter opens it.
     page.keyboard.press("j")
@@ -105,7 +108,7 @@ def test_a_reviewer_works_through_the_demo_queue(open_page, demo_site):
     expect(page).to_have_url(f"/approvals/{first_id}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text(first_name)
     expect(page.get_by_text("Changes since v1")).to_be_visible()  # the demo's revision story
-    page.screenshot(path=SCREENSHOTS / "review.png", full_page=True, caret="initial")
+    page.screenshot(path=screenshots_dir / "review.png", full_page=True, caret="initial")
 
     # Approve with a note, keyboard only: n focuses Notes, Ctrl+Enter approves.
     page.keyboard.press("n")

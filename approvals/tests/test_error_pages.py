@@ -2,8 +2,9 @@
 
 The outage here is real as far as the app can tell: its connection settings
 point at a port where no PostgreSQL listens, so psycopg's connect fails the
-way it does when the server is down. test_fault_database_restart.py stops and
-starts a real server under gunicorn.
+way it does when the server is down. test_production_server.py's
+test_database_restart_during_traffic_is_a_503_then_recovers_without_a_restart
+stops and starts a real server under gunicorn.
 """
 
 import json
