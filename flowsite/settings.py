@@ -299,15 +299,19 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Login throttling (django-axes) -------------------------------------------
-# Failures are counted per username and, separately, per client address (in
-# the database, so every worker sees them). Either count reaching the limit
-# refuses further logins for that username or from that address until the
-# cool-off passes; usernames that do not exist are counted the same way, so the
-# answer never reveals whether an account exists. A success does not reset the
-# counts: otherwise one valid account would wipe an address's failures.
+# Failures are counted per username from one client address, and per client
+# address alone (in the database, so every worker sees them): the second also
+# stops one address trying a few passwords on many usernames. Reaching the
+# limit refuses logins from that address until the cool-off passes. A username
+# alone is never locked: otherwise anyone could keep any account locked from
+# anywhere (the owner logs in from their own address meanwhile). Failures during a lockout are not recorded, so they do
+# not restart the cool-off. Usernames that do not exist are counted the same
+# way, so the answer never reveals whether an account exists. A success does
+# not reset the counts: otherwise one valid account would wipe an address's failures.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "approvals.plumbing.request_context.client_ip"
 AXES_LOCKOUT_CALLABLE = "approvals.plumbing.lockout.lockout_response"
