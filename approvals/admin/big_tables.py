@@ -53,13 +53,27 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+# An artifact's content: a list never shows it, and it may be megabytes, or
+# JSON nested too deeply to decode. Lists do not read it at all.
+ARTIFACT_CONTENT = ("body_text", "body_json", "metadata")
+
+
+def artifact_content(*paths: str) -> tuple[str, ...]:
+    """ARTIFACT_CONTENT of the artifact at each path ("" for the listed artifact itself)."""
+    return tuple(f"{path}__{column}" if path else column for path in paths for column in ARTIFACT_CONTENT)
+
+
 class DateHierarchyChangeList(ChangeList):
-    """Django's date drill-down, without reading every row's date.
+    """Django's date drill-down, without reading every row's date; no column the list does not show.
 
     Django lists the years (months, days) present with SELECT DISTINCT over the
     filtered rows: a scan of millions of index entries. Here the candidates come
     from MIN/MAX (two index probes), and one query asks EXISTS per candidate.
     """
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        return queryset.defer(*self.model_admin.list_deferred)
 
     @cached_property
     def bounded_date_hierarchy(self) -> dict:
@@ -171,6 +185,8 @@ class BigTableAdmin(admin.ModelAdmin):
     list_per_page = 50
     # Columns compared with a pasted UUID (each has an index).
     uuid_search_fields: tuple[str, ...] = ("pk",)
+    # Columns (through list_select_related too) the list does not read.
+    list_deferred: tuple[str, ...] = ()
 
     def get_changelist(self, request, **kwargs):
         return DateHierarchyChangeList

@@ -12,10 +12,13 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from approvals.admin.big_tables import artifact_content
 from approvals.models import Job, Project
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# The costs tables name each job and its artifact; they never show content.
+UNSHOWN_JOB_COLUMNS = ("params", *artifact_content("output_artifact"))
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,11 @@ def cost_report(*, period: Period, top_jobs: int = 20) -> CostReport:
     days = {date.fromisoformat(key): usage for key, usage in rows["day"]}
     projects = sorted(rows["project"], key=lambda row: (-row[1].cost_usd, row[0] or ""))
     names = dict(Project.objects.filter(pk__in=[key for key, _ in projects if key]).values_list("id", "name"))
-    jobs = Job.objects.select_related("output_artifact__project").in_bulk([key for key, _ in rows["job"]])
+    jobs = (
+        Job.objects.select_related("output_artifact__project")
+        .defer(*UNSHOWN_JOB_COLUMNS)
+        .in_bulk([key for key, _ in rows["job"]])
+    )
     return CostReport(
         period=period,
         totals=totals,

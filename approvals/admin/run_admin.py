@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from approvals.admin.big_tables import BigTableAdmin
+from approvals.admin.big_tables import BigTableAdmin, artifact_content
 from approvals.admin.costs_dashboard import costs_dashboard
 from approvals.admin.filters import RunModelFilter, project_filter
 from approvals.admin.links import change_link
@@ -23,6 +23,7 @@ class RunAdmin(BigTableAdmin):
         "cost_usd",
     )
     list_select_related = ("job__output_artifact",)
+    list_deferred = ("metadata", "job__params", *artifact_content("job__output_artifact"))
     list_filter = (
         RunModelFilter,
         ("created_at", admin.DateFieldListFilter),

@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 
 from approvals.files import media
 from approvals.files.storage import InvalidStoragePath, ObjectMissing, StorageUnavailable, artifact_storage
+from approvals.json_values import json_text
 from approvals.models import Artifact, ArtifactKind
 
 TEXT_PREVIEW_LIMIT = 256 * 1024
@@ -76,20 +77,20 @@ def _json_preview(value) -> ArtifactPreview:
 
 
 def _json_context(value) -> dict:
-    pretty = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+    pretty, indented = json_text(value)
     lines = pretty.count("\n") + 1
+    json_type = type(value).__name__ if indented else {"[": "list", "{": "dict"}.get(pretty[:1], "value")
+    context = {"json_type": json_type, "lines": lines, "too_deep": not indented}
     if len(pretty) <= TEXT_PREVIEW_LIMIT:
-        return {"pretty": pretty, "json_type": type(value).__name__, "lines": lines}
+        return context | {"pretty": pretty}
     # A page holding megabytes of JSON is slow to send and to scroll. Cut at a
     # line end, unless the value is one huge line (a long string).
     shown = pretty[:TEXT_PREVIEW_LIMIT]
     line_end = shown.rfind("\n")
     if line_end > TEXT_PREVIEW_LIMIT // 2:
         shown = shown[:line_end]
-    return {
+    return context | {
         "pretty": shown,
-        "json_type": type(value).__name__,
-        "lines": lines,
         "shown_lines": shown.count("\n") + 1,
         "shown_characters": len(shown),
         "characters": len(pretty),

@@ -1,9 +1,9 @@
 """Line diffs between two versions of a text or JSON artifact, ready to render."""
 
 import difflib
-import json
 from dataclasses import dataclass
 
+from approvals.json_values import json_text
 from approvals.models import Artifact, ArtifactKind
 
 # Beyond this a diff is slow to compute and useless to read; the preview shows the whole text.
@@ -36,7 +36,7 @@ def comparable_text(artifact: Artifact) -> str | None:
     if artifact.kind == ArtifactKind.TEXT:
         return artifact.body_text or ""
     if artifact.kind == ArtifactKind.JSON:
-        return json.dumps(artifact.body_json, indent=2, ensure_ascii=False)
+        return json_text(artifact.body_json)[0]
     return None
 
 

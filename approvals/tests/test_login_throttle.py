@@ -1,4 +1,4 @@
-"""Failed logins are throttled per username from one address and per client address, without telling whether an account exists."""
+"""Failed logins are throttled per username from one address and per address, never revealing if an account exists."""
 
 import re
 from datetime import timedelta
