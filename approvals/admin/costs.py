@@ -38,7 +38,9 @@ class Period:
         return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
     def bounds(self) -> tuple[datetime, datetime]:
-        return _day_start(self.start), _day_start(self.end + timedelta(days=1))
+        # The last day there is (9999-12-31) has no next day to end before.
+        end = _day_start(self.end + timedelta(days=1)) if self.end < date.max else timezone.make_aware(datetime.max)
+        return _day_start(self.start), end
 
 
 def _day_start(day: date) -> datetime:
