@@ -7,13 +7,14 @@ from django.utils.html import format_html, format_html_join
 from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, artifact_content, bounded_formset
 from approvals.admin.filters import MimeFamilyFilter, RevisionFilter, project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
+from approvals.admin.schema_checks import SchemaCheckedForm
 from approvals.models import Approval, Artifact, Job, Project, Run
 
 RELATED_JOBS_SHOWN = 10
 INLINE_ROWS = 20
 
 
-class ArtifactForm(forms.ModelForm):
+class ArtifactForm(SchemaCheckedForm):
     """The edits ops may make; the checks mirror the table's, so a bad edit is a form error, not a 500."""
 
     class Meta:

@@ -8,6 +8,7 @@ from approvals.admin.actions import ActionReport, selected_within_limit
 from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, artifact_content, bounded_formset
 from approvals.admin.filters import project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
+from approvals.admin.schema_checks import SchemaCheckedForm
 from approvals.models import Approval, ApprovalStatus, Artifact, Job, Project, Run
 
 RUNS_SHOWN = 50
@@ -32,6 +33,7 @@ def _run_sum(column: str, output_field) -> Subquery:
 
 @admin.register(Job)
 class JobAdmin(BigTableAdmin):
+    form = SchemaCheckedForm
     list_display = (
         "kind",
         "status",

@@ -5,11 +5,13 @@ from approvals.admin.big_tables import BigTableAdmin, artifact_content
 from approvals.admin.costs_dashboard import costs_dashboard
 from approvals.admin.filters import RunModelFilter, project_filter
 from approvals.admin.links import change_link
+from approvals.admin.schema_checks import SchemaCheckedForm
 from approvals.models import Artifact, Job, Run
 
 
 @admin.register(Run)
 class RunAdmin(BigTableAdmin):
+    form = SchemaCheckedForm
     list_display = (
         "created_at",
         "model",
