@@ -15,4 +15,3 @@ def test_a_search_for_none_does_not_fill_everyones_search_box(reviewer_client):
     html = reviewer_client.get(reverse("queue")).content.decode()
 
     assert 'value="None"' not in html
-
