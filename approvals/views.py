@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
@@ -29,7 +29,7 @@ from approvals.selectors.review import ReviewContext, review_context
 
 
 @login_not_required
-@require_GET
+@require_safe  # GET and HEAD: load balancers probe with either
 @never_cache
 def healthz(request):
     try:
