@@ -11,8 +11,7 @@ import io
 import os
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
@@ -160,7 +159,7 @@ class LocalArtifactStorage(FileSystemStorage):
             key=key,
             size=stat.st_size,
             etag=f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"',
-            last_modified=datetime.fromtimestamp(stat.st_mtime, tz=dt_timezone.utc),
+            last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
         )
 
 
