@@ -57,7 +57,4 @@ if os.path.isdir(_SHARED_MEMORY):
 # an https request): none unless BEHIND_PROXY=1, the same switch Django uses;
 # then the proxy on this host, or FORWARDED_ALLOW_IPS. Without this, anyone
 # able to reach gunicorn on loopback could claim HTTPS.
-if env.bool("BEHIND_PROXY", False):
-    forwarded_allow_ips = env.str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-else:
-    forwarded_allow_ips = ""
+forwarded_allow_ips = env.str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") if env.bool("BEHIND_PROXY", False) else ""
