@@ -1,5 +1,5 @@
 # Flow Review: `make run` serves the app with demo data; `make test` runs the whole suite.
-# Needs only Python 3.10+ and make: everything else goes into .venv, the database into var/.
+# Needs only Python 3.11+ and make: everything else goes into .venv, the database into var/.
 
 PYTHON ?= python3
 VENV := .venv
@@ -40,7 +40,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 $(VENV)/bin/python:
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10) and "Flow Review needs Python 3.10 or newer")'
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Flow Review needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 

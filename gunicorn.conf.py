@@ -6,6 +6,10 @@ flags still win over this file.
 
 import os
 
+from environs import Env
+
+env = Env()
+
 # Where to listen: BIND as given, else all interfaces on PORT (what container
 # platforms set), else loopback only, for a reverse proxy on the same host.
 if os.environ.get("BIND"):
@@ -15,22 +19,25 @@ elif os.environ.get("PORT"):
 else:
     bind = "127.0.0.1:8000"
 
-# Sync workers: each request holds one worker and at most one database
-# connection, so workers x instances must stay under the database's (or the
-# pooler's) connection limit.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "sync"
+# Threaded workers (gthread): a file download holds one thread for as long as
+# the client takes to read it, not a whole worker, so reviewer pages keep
+# being served beside slow downloads. And the worker's main thread keeps its
+# heartbeat going during a long response: a sync worker sends none while it
+# writes, so `timeout` killed downloads lasting longer (13 of 42 MB arrived).
+# Each thread may hold a database connection: workers x threads x instances
+# must stay under the database's (or the pooler's) connection limit.
+workers = env.int("WEB_CONCURRENCY", 2)
+worker_class = "gthread"
+threads = env.int("GUNICORN_THREADS", 4)
 
-# A request still running after `timeout` seconds is killed, downloads
-# included: a sync worker reports to the arbiter only between requests, so
-# streaming a file in chunks does not keep it alive. A file view response that
-# takes longer than this to send (a large file to a slow client) is cut off.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# A worker that stops answering its heartbeat for `timeout` seconds is killed
+# and replaced (with gthread this is a stuck worker, never a long download).
+timeout = env.int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = env.int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = env.int("GUNICORN_KEEPALIVE", 5)
 
 # Recycle workers now and then, so a slow leak cannot grow without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests = env.int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = max_requests // 10
 
 # Logs to stdout/stderr for the platform to collect. The access line carries the
@@ -46,6 +53,8 @@ _SHARED_MEMORY = "/dev/shm"  # noqa: S108
 if os.path.isdir(_SHARED_MEMORY):
     worker_tmp_dir = _SHARED_MEMORY
 
-# Which peers may set X-Forwarded-* for gunicorn itself (Django has its own
-# BEHIND_PROXY setting for the scheme and the client's address).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Which peers gunicorn believes about X-Forwarded-Proto (it then hands Django
+# an https request): none unless BEHIND_PROXY=1, the same switch Django uses;
+# then the proxy on this host, or FORWARDED_ALLOW_IPS. Without this, anyone
+# able to reach gunicorn on loopback could claim HTTPS.
+forwarded_allow_ips = env.str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") if env.bool("BEHIND_PROXY", False) else ""

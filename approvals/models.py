@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
+from approvals.json_values import PipelineJSONField
+
 
 class Project(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -36,7 +38,7 @@ class Artifact(models.Model):
     name = models.TextField()
     kind = models.TextField(choices=ArtifactKind.choices)
     body_text = models.TextField(null=True, blank=True)
-    body_json = models.JSONField(null=True, blank=True)
+    body_json = PipelineJSONField(null=True, blank=True)
     storage_path = models.TextField(null=True, blank=True)
     mime_type = models.TextField(null=True, blank=True)
     size_bytes = models.BigIntegerField(null=True, blank=True)
@@ -49,7 +51,7 @@ class Artifact(models.Model):
         related_name="revisions",
         db_column="previous_version_id",
     )
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = PipelineJSONField(default=dict, blank=True)
     created_by = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -91,7 +93,7 @@ class Job(models.Model):
         related_name="output_jobs",
         db_column="output_artifact_id",
     )
-    params = models.JSONField(default=dict, blank=True)
+    params = PipelineJSONField(default=dict, blank=True)
     error = models.TextField(null=True, blank=True)
     attempts = models.IntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -155,7 +157,7 @@ class Run(models.Model):
     )
     duration_ms = models.IntegerField(null=True, blank=True)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = PipelineJSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

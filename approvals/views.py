@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
@@ -20,6 +20,7 @@ from django_htmx.middleware import HtmxDetails
 from approvals.decisions import AlreadyDecided, DecisionError, NotFound, decide
 from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
 from approvals.models import ApprovalStatus
+from approvals.plumbing.security_headers import keeps_no_copy
 from approvals.selectors.history import decided_history
 from approvals.selectors.keyset import PAGE_SIZE
 from approvals.selectors.projects import project_choices
@@ -28,7 +29,7 @@ from approvals.selectors.review import ReviewContext, review_context
 
 
 @login_not_required
-@require_GET
+@require_safe  # GET and HEAD: load balancers probe with either
 @never_cache
 def healthz(request):
     try:
@@ -81,6 +82,7 @@ def _join(*queries: str) -> str:
     return "&".join(query for query in queries if query)
 
 
+@keeps_no_copy
 @can_review
 @require_GET
 @vary_on_headers("HX-Request")
@@ -133,6 +135,7 @@ def _review_or_404(approval_id: uuid.UUID, filters) -> ReviewContext:
     return review
 
 
+@keeps_no_copy
 @can_review
 @require_GET
 @vary_on_headers("HX-Request")
@@ -142,6 +145,7 @@ def approval_detail(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
     return _review_response(request, review=review, filter_form=filter_form, decision_form=DecisionForm())
 
 
+@keeps_no_copy
 @can_review
 @require_POST
 def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpResponse:
@@ -184,6 +188,7 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
     return push_url(response, next_url)
 
 
+@keeps_no_copy
 @can_review
 @require_GET
 def approval_next(request: HttpRequest) -> HttpResponse:
@@ -198,6 +203,7 @@ def approval_next(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(_with_query(target, filter_form.querystring()))
 
 
+@keeps_no_copy
 @can_review
 @require_GET
 @vary_on_headers("HX-Request")

@@ -2,66 +2,68 @@
 
 Development works with no environment at all (embedded PostgreSQL under var/,
 files under var/storage/). DEBUG=0 selects production, where the secrets and
-hosts must be given: a missing one stops start-up with its name.
+hosts must be given: a missing one stops start-up with its name. Values are
+parsed by environs: a malformed one (`SECURE_SSL_REDIRECT=ture`, `HSTS_SECONDS=1y`)
+stops start-up with the variable's name, never becomes a silent default.
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from environs import Env
+
+env = Env(expand_vars=False)
+
+
+@env.parser_for("names")
+def _names(value) -> list[str]:
+    """A comma-separated list, each entry stripped, empty entries dropped: "a.com, b.com," is two hosts."""
+    return [item.strip() for item in str(value).split(",") if item.strip()]
+
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("FLOW_VAR_DIR", BASE_DIR / "var"))
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+VAR_DIR = env.path("FLOW_VAR_DIR", BASE_DIR / "var")
 
 
 def env_required(name: str) -> str:
-    value = os.environ.get(name, "")
+    value = env.str(name, "")
     if not value:
         raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (production settings).")
     return value
 
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env.bool("DEBUG", True)
 
 if DEBUG:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-do-not-use-in-production"
-    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+    SECRET_KEY = env.str("SECRET_KEY", "") or "dev-only-insecure-key-do-not-use-in-production"
+    ALLOWED_HOSTS = env.names("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 else:
     SECRET_KEY = env_required("SECRET_KEY")
-    ALLOWED_HOSTS = [host for host in env_required("ALLOWED_HOSTS").split(",") if host.strip()]
+    ALLOWED_HOSTS = _names(env_required("ALLOWED_HOSTS"))
     # HTTPS only: cookies never travel in clear, browsers remember to use
     # HTTPS (HSTS), plain HTTP is redirected. SECURE_SSL_REDIRECT=0 only when
     # the proxy in front already redirects (check --deploy then warns W008).
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", True)
 
 # Behind a reverse proxy or load balancer that terminates TLS: trust its
 # X-Forwarded-Proto, and take the client's address from X-Forwarded-For, counting
 # PROXY_COUNT hops from the right (the left-most entries are the client's to forge).
-BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
-PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "1")) if BEHIND_PROXY else 0
+BEHIND_PROXY = env.bool("BEHIND_PROXY", False)
+PROXY_COUNT = env.int("PROXY_COUNT", 1) if BEHIND_PROXY else 0
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Origins (scheme://host[:port]) allowed to POST besides the app's own host,
 # e.g. when the proxy rewrites Host.
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_TRUSTED_ORIGINS = env.names("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -135,8 +137,8 @@ TEMPLATES = [
 # PostgreSQL (pgserver) with its data under var/pgdata, started on first use.
 # Django's own tables live in their own schema, never in public, which
 # Supabase's Data API exposes.
-DJANGO_SCHEMA = os.environ.get("DJANGO_SCHEMA", "django")
-SQL_MIGRATIONS_DIR = Path(os.environ.get("SQL_MIGRATIONS_DIR", BASE_DIR / "migrations_sql"))
+DJANGO_SCHEMA = env.str("DJANGO_SCHEMA", "django")
+SQL_MIGRATIONS_DIR = env.path("SQL_MIGRATIONS_DIR", BASE_DIR / "migrations_sql")
 
 
 def database_from_url(url: str) -> dict:
@@ -155,8 +157,8 @@ def database_from_url(url: str) -> dict:
     }
 
 
-if os.environ.get("DATABASE_URL"):
-    _database = database_from_url(os.environ["DATABASE_URL"])
+if env.str("DATABASE_URL", ""):
+    _database = database_from_url(env.str("DATABASE_URL"))
 else:
     _database = {
         "ENGINE": "approvals.plumbing.embedded_postgres",
@@ -168,32 +170,37 @@ else:
         "OPTIONS": {},
     }
 _database["OPTIONS"] = {
-    "connect_timeout": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),
+    "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", 5),
     "options": f"-c search_path={DJANGO_SCHEMA},public",
     **_database["OPTIONS"],
 }
-_database["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
+# runserver (what `make run` serves) starts a thread per request, and each
+# thread would keep a connection of its own for CONN_MAX_AGE: a team of eight
+# ran the database out of connections. Django's docs: persistent connections
+# are wasted under the development server. Elsewhere (gunicorn) they are kept.
+RUNNING_DEVSERVER = sys.argv[1:2] == ["runserver"]
+_database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", 0 if RUNNING_DEVSERVER else 60)
 _database["CONN_HEALTH_CHECKS"] = True
 # A transaction-mode pooler (Supabase's on port 6543) hands each transaction to
 # any server connection: a named cursor (QuerySet.iterator()) would outlive its
 # transaction's connection, and a prepared statement may not exist on the next.
 _behind_transaction_pooler = _database["PORT"] == "6543"
-_database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", _behind_transaction_pooler)
+_database["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", _behind_transaction_pooler)
 # Elsewhere, statements a connection runs again are prepared (from the second
 # run on): the queue's statement takes longer to plan than to run.
-if env_bool("DATABASE_PREPARED_STATEMENTS", not _behind_transaction_pooler):
+if env.bool("DATABASE_PREPARED_STATEMENTS", not _behind_transaction_pooler):
     _database["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 2}
-_database["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+_database["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", "") or None}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Files --------------------------------------------------------------------
 STORAGE_BUCKET = "flow-artifacts"
-STORAGE_ROOT = Path(os.environ.get("STORAGE_ROOT", VAR_DIR / "storage" / STORAGE_BUCKET))
+STORAGE_ROOT = env.path("STORAGE_ROOT", VAR_DIR / "storage" / STORAGE_BUCKET)
 
 # Thumbnails are derived data: kept on local disk beside the app, never written
 # into the pipeline's bucket (the app only needs read access there).
-THUMBNAIL_CACHE_DIR = Path(os.environ.get("THUMBNAIL_CACHE_DIR", VAR_DIR / "cache" / "thumbnails"))
+THUMBNAIL_CACHE_DIR = env.path("THUMBNAIL_CACHE_DIR", VAR_DIR / "cache" / "thumbnails")
 
 
 def s3_storage(environ) -> dict:
@@ -210,6 +217,12 @@ def s3_storage(environ) -> dict:
             raise ImproperlyConfigured(f"{name} must be set when STORAGE_BACKEND=s3.")
         return value
 
+    def seconds(name: str, default: float) -> float:
+        try:
+            return float(environ.get(name) or default)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a number of seconds, not {environ[name]!r}.") from None
+
     return {
         "BACKEND": "approvals.files.storage.S3ArtifactStorage",
         "OPTIONS": {
@@ -224,8 +237,8 @@ def s3_storage(environ) -> dict:
             "client_config": Config(
                 signature_version="s3v4",
                 s3={"addressing_style": "path"},
-                connect_timeout=float(environ.get("S3_CONNECT_TIMEOUT", "3")),
-                read_timeout=float(environ.get("S3_READ_TIMEOUT", "20")),
+                connect_timeout=seconds("S3_CONNECT_TIMEOUT", 3.0),
+                read_timeout=seconds("S3_READ_TIMEOUT", 20.0),
                 retries={"max_attempts": 2, "mode": "standard"},
                 # S3-compatible services do not all accept the CRC checksums
                 # recent botocore adds to every request by default.
@@ -236,7 +249,7 @@ def s3_storage(environ) -> dict:
     }
 
 
-STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local").strip().lower()
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", "local").strip().lower()
 if STORAGE_BACKEND == "s3":
     _artifact_storage = s3_storage(os.environ)
 elif STORAGE_BACKEND == "local":
@@ -274,7 +287,7 @@ CACHES = {
 }
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = env.path("STATIC_ROOT", BASE_DIR / "staticfiles")
 
 # --- Auth and sessions --------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -299,15 +312,19 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Login throttling (django-axes) -------------------------------------------
-# Failures are counted per username and, separately, per client address (in
-# the database, so every worker sees them). Either count reaching the limit
-# refuses further logins for that username or from that address until the
-# cool-off passes; usernames that do not exist are counted the same way, so the
-# answer never reveals whether an account exists. A success does not reset the
-# counts: otherwise one valid account would wipe an address's failures.
-AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Failures are counted per username from one client address, and per client
+# address alone (in the database, so every worker sees them): the second also
+# stops one address trying a few passwords on many usernames. Reaching the
+# limit refuses logins from that address until the cool-off passes. A username
+# alone is never locked: otherwise anyone could keep any account locked from
+# anywhere (the owner logs in from their own address meanwhile). Failures during a lockout are not recorded, so they do
+# not restart the cool-off. Usernames that do not exist are counted the same
+# way, so the answer never reveals whether an account exists. A success does
+# not reset the counts: otherwise one valid account would wipe an address's failures.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "approvals.plumbing.request_context.client_ip"
 AXES_LOCKOUT_CALLABLE = "approvals.plumbing.lockout.lockout_response"
@@ -316,8 +333,8 @@ AXES_VERBOSE = False
 # --- Logging --------------------------------------------------------------------
 # One line per event on stdout, with the request id and the user of the request
 # being served: JSON in production (for the log collector), key=value in development.
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 
 from approvals import decisions
 from approvals.admin.actions import ActionReport, selected_within_limit
-from approvals.admin.big_tables import BigTableAdmin
+from approvals.admin.big_tables import BigTableAdmin, artifact_content
 from approvals.admin.filters import DecidedWithinFilter, project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
 from approvals.models import NOTES_MAX_LENGTH, Approval, ApprovalStatus, Artifact, Job, Project
@@ -53,6 +53,7 @@ class ApprovalAdmin(BigTableAdmin):
         "jobs",
     )
     list_select_related = ("artifact__project",)
+    list_deferred = artifact_content("artifact")
     list_filter = ("status", DecidedWithinFilter, project_filter("artifact__project_id"))
     search_fields = ("artifact__name", "decided_by")
     uuid_search_fields = ("pk", "artifact_id")

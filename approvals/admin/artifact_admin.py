@@ -4,16 +4,17 @@ from django.db.models import OuterRef, Subquery
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 
-from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, bounded_formset
+from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, artifact_content, bounded_formset
 from approvals.admin.filters import MimeFamilyFilter, RevisionFilter, project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
+from approvals.admin.schema_checks import SchemaCheckedForm
 from approvals.models import Approval, Artifact, Job, Project, Run
 
 RELATED_JOBS_SHOWN = 10
 INLINE_ROWS = 20
 
 
-class ArtifactForm(forms.ModelForm):
+class ArtifactForm(SchemaCheckedForm):
     """The edits ops may make; the checks mirror the table's, so a bad edit is a form error, not a 500."""
 
     class Meta:
@@ -72,6 +73,7 @@ class ArtifactAdmin(BigTableAdmin):
     form = ArtifactForm
     list_display = ("name", "project_link", "kind", "version", "mime_type", "size", "latest_approval", "created_at")
     list_select_related = ("project",)
+    list_deferred = artifact_content("")
     list_filter = (project_filter("project_id"), "kind", MimeFamilyFilter, RevisionFilter)
     search_fields = ("name",)
     uuid_search_fields = ("pk", "project_id", "previous_version_id")

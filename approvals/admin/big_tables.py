@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connection
@@ -28,6 +29,8 @@ ESTIMATE_THRESHOLD = 10_000
 
 def planner_estimate(queryset) -> int | None:
     """Rows the planner expects: table statistics when unfiltered, else EXPLAIN's estimate."""
+    if queryset.query.is_empty():  # .none(): no SQL at all, so nothing to explain
+        return 0
     if not queryset.query.where:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -53,13 +56,44 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+# An artifact's content: a list never shows it, and it may be megabytes, or
+# JSON nested too deeply to decode. Lists do not read it at all.
+ARTIFACT_CONTENT = ("body_text", "body_json", "metadata")
+
+
+def artifact_content(*paths: str) -> tuple[str, ...]:
+    """ARTIFACT_CONTENT of the artifact at each path ("" for the listed artifact itself)."""
+    return tuple(f"{path}__{column}" if path else column for path in paths for column in ARTIFACT_CONTENT)
+
+
 class DateHierarchyChangeList(ChangeList):
-    """Django's date drill-down, without reading every row's date.
+    """Django's date drill-down, without reading every row's date; no column the list does not show.
 
     Django lists the years (months, days) present with SELECT DISTINCT over the
     filtered rows: a scan of millions of index entries. Here the candidates come
     from MIN/MAX (two index probes), and one query asks EXISTS per candidate.
     """
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        return queryset.defer(*self.model_admin.list_deferred)
+
+    def get_filters_params(self, params=None):
+        """Filters as Django reads them; a NUL byte (no PostgreSQL text holds one) is a wrong filter."""
+        lookup_params = super().get_filters_params(params)
+        for values in lookup_params.values():
+            if any("\x00" in value for value in (values if isinstance(values, list) else [values])):
+                raise IncorrectLookupParameters("A filter holds a NUL byte.")
+        return lookup_params
+
+    def get_filters(self, request):
+        # Django's date drill-down computes the end of the year (month, day)
+        # chosen: past 9999 that is no date, and the admin's answer to a wrong
+        # filter (back to the unfiltered list) is the right one.
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
 
     @cached_property
     def bounded_date_hierarchy(self) -> dict:
@@ -67,8 +101,11 @@ class DateHierarchyChangeList(ChangeList):
         year, month, day = (self.params.get(f"{field}__{part}") for part in ("year", "month", "day"))
         try:
             year, month, day = (int(v) if v else None for v in (year, month, day))
-        except (TypeError, ValueError):
+            return self._drill_down(field, year, month, day)
+        except (TypeError, ValueError, OverflowError):  # not numbers, or past the calendar's ends
             return {"show": False}
+
+    def _drill_down(self, field: str, year: int | None, month: int | None, day: int | None) -> dict:
         queryset = self.queryset.order_by()
 
         def link(**parts) -> str:
@@ -171,6 +208,8 @@ class BigTableAdmin(admin.ModelAdmin):
     list_per_page = 50
     # Columns compared with a pasted UUID (each has an index).
     uuid_search_fields: tuple[str, ...] = ("pk",)
+    # Columns (through list_select_related too) the list does not read.
+    list_deferred: tuple[str, ...] = ()
 
     def get_changelist(self, request, **kwargs):
         return DateHierarchyChangeList

@@ -12,10 +12,13 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from approvals.admin.big_tables import artifact_content
 from approvals.models import Job, Project
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# The costs tables name each job and its artifact; they never show content.
+UNSHOWN_JOB_COLUMNS = ("params", *artifact_content("output_artifact"))
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ class Period:
         return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
     def bounds(self) -> tuple[datetime, datetime]:
-        return _day_start(self.start), _day_start(self.end + timedelta(days=1))
+        # The last day there is (9999-12-31) has no next day to end before.
+        end = _day_start(self.end + timedelta(days=1)) if self.end < date.max else timezone.make_aware(datetime.max)
+        return _day_start(self.start), end
 
 
 def _day_start(day: date) -> datetime:
@@ -125,7 +130,11 @@ def cost_report(*, period: Period, top_jobs: int = 20) -> CostReport:
     days = {date.fromisoformat(key): usage for key, usage in rows["day"]}
     projects = sorted(rows["project"], key=lambda row: (-row[1].cost_usd, row[0] or ""))
     names = dict(Project.objects.filter(pk__in=[key for key, _ in projects if key]).values_list("id", "name"))
-    jobs = Job.objects.select_related("output_artifact__project").in_bulk([key for key, _ in rows["job"]])
+    jobs = (
+        Job.objects.select_related("output_artifact__project")
+        .defer(*UNSHOWN_JOB_COLUMNS)
+        .in_bulk([key for key, _ in rows["job"]])
+    )
     return CostReport(
         period=period,
         totals=totals,

@@ -5,9 +5,10 @@ from django.utils.html import format_html
 
 from approvals import decisions
 from approvals.admin.actions import ActionReport, selected_within_limit
-from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, bounded_formset
+from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, artifact_content, bounded_formset
 from approvals.admin.filters import project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
+from approvals.admin.schema_checks import SchemaCheckedForm
 from approvals.models import Approval, ApprovalStatus, Artifact, Job, Project, Run
 
 RUNS_SHOWN = 50
@@ -32,6 +33,7 @@ def _run_sum(column: str, output_field) -> Subquery:
 
 @admin.register(Job)
 class JobAdmin(BigTableAdmin):
+    form = SchemaCheckedForm
     list_display = (
         "kind",
         "status",
@@ -46,6 +48,7 @@ class JobAdmin(BigTableAdmin):
         "short_error",
     )
     list_select_related = ("output_artifact__project", "input_artifact__project")
+    list_deferred = ("params", *artifact_content("output_artifact", "input_artifact"))
     list_filter = ("status", project_filter("output_artifact__project_id", label="project of the output"))
     search_fields = ("kind", "error")
     uuid_search_fields = ("pk", "input_artifact_id", "output_artifact_id")

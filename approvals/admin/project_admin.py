@@ -5,6 +5,7 @@ from django.utils.html import format_html
 
 from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, bounded_formset
 from approvals.admin.links import changelist_link
+from approvals.admin.schema_checks import SchemaCheckedForm
 from approvals.models import Artifact, Job, Project, Run
 
 RECENT_ARTIFACTS = 20
@@ -22,6 +23,7 @@ class RecentArtifactsInline(ReadOnlyInline):
 
 @admin.register(Project)
 class ProjectAdmin(BigTableAdmin):
+    form = SchemaCheckedForm
     list_display = ("name", "created_at", "artifacts", "jobs", "owner_id")
     search_fields = ("name",)
     date_hierarchy = "created_at"

@@ -1,15 +1,17 @@
 from django.contrib import admin
 from django.urls import path
 
-from approvals.admin.big_tables import BigTableAdmin
+from approvals.admin.big_tables import BigTableAdmin, artifact_content
 from approvals.admin.costs_dashboard import costs_dashboard
 from approvals.admin.filters import RunModelFilter, project_filter
 from approvals.admin.links import change_link
+from approvals.admin.schema_checks import SchemaCheckedForm
 from approvals.models import Artifact, Job, Run
 
 
 @admin.register(Run)
 class RunAdmin(BigTableAdmin):
+    form = SchemaCheckedForm
     list_display = (
         "created_at",
         "model",
@@ -23,6 +25,7 @@ class RunAdmin(BigTableAdmin):
         "cost_usd",
     )
     list_select_related = ("job__output_artifact",)
+    list_deferred = ("metadata", "job__params", *artifact_content("job__output_artifact"))
     list_filter = (
         RunModelFilter,
         ("created_at", admin.DateFieldListFilter),

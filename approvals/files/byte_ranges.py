@@ -4,6 +4,7 @@ import re
 
 from django.utils.http import parse_http_date_safe
 
+BEYOND_ANY_OBJECT = 10**18
 _SINGLE_RANGE = re.compile(r"\s*(\d*)\s*-\s*(\d*)\s*")
 
 
@@ -28,19 +29,27 @@ def requested_range(
     match = _SINGLE_RANGE.fullmatch(spec)
     if match is None or match.group(1) == match.group(2) == "":
         return None
-    first, last = match.groups()
-    if first == "":
-        suffix = int(last)
+    first, last = (_position(digits) for digits in match.groups())
+    if first is None:
+        suffix = last
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiable
         return max(0, size - suffix), size - 1
-    start = int(first)
-    if last and int(last) < start:
+    start = first
+    if last is not None and last < start:
         return None
     if start >= size:
         raise RangeNotSatisfiable
-    end = int(last) if last else size - 1
+    end = last if last is not None else size - 1
     return start, min(end, size - 1)
+
+
+def _position(digits: str) -> int | None:
+    """A byte position, or None when absent. Past 18 digits it is beyond any object (and int() refuses 4,300)."""
+    if digits == "":
+        return None
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else BEYOND_ANY_OBJECT
 
 
 def _if_range_holds(if_range: str | None, *, etag: str, last_modified: int) -> bool:

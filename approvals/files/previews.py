@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import json
+import time
 from dataclasses import dataclass, field
 
 import nh3
@@ -19,17 +20,39 @@ from markdown_it import MarkdownIt
 
 from approvals.files import media
 from approvals.files.storage import InvalidStoragePath, ObjectMissing, StorageUnavailable, artifact_storage
+from approvals.json_values import json_text
 from approvals.models import Artifact, ArtifactKind
 
 TEXT_PREVIEW_LIMIT = 256 * 1024
 CSV_PREVIEW_ROWS = 50
 CSV_PREVIEW_COLUMNS = 30
 CSV_CELL_LIMIT = 300
+CSV_DELIMITER_SAMPLE = 4096
 
 # Rendered markdown keeps structure and links; no images (a tag like
 # <img src="/some/app/url"> would make the reviewer's browser send requests).
 MARKDOWN_TAGS = nh3.ALLOWED_TAGS - {"img", "map", "area"}
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+# Laying out Markdown is pure Python and superlinear on some inputs (256 KB of
+# `![` took 21 s). Past this much source, or this much time, the file is shown
+# as text instead: a review page stays fast whatever the file holds.
+MARKDOWN_RENDER_LIMIT = 64 * 1024
+MARKDOWN_RENDER_SECONDS = 0.12
+
+
+class MarkdownTooCostly(Exception):
+    """Laying out this Markdown would take longer than a page may."""
+
+
+def _check_deadline(state, *args) -> bool:
+    """A rule that matches nothing: run before the others, it stops the parse once its time is up."""
+    if time.perf_counter() > state.env["deadline"]:
+        raise MarkdownTooCostly
+    return False
+
+
+_markdown.block.ruler.before("table", "deadline", _check_deadline)
+_markdown.inline.ruler.before("text", "deadline", _check_deadline)
 
 # Declared types that name the same thing as what the bytes say.
 _SAME_TYPE = {
@@ -47,11 +70,12 @@ class ArtifactPreview:
     context: dict = field(default_factory=dict)
 
 
-def preview_for(artifact: Artifact) -> ArtifactPreview:
+def preview_for(artifact: Artifact, *, formatted: tuple[str, bool] | None = None) -> ArtifactPreview:
+    """The preview of one artifact; `formatted` is json_text() of its JSON body, when already done."""
     if artifact.kind == ArtifactKind.TEXT:
         return _text_preview(artifact.body_text or "")
     if artifact.kind == ArtifactKind.JSON:
-        return _json_preview(artifact.body_json)
+        return _json_preview(artifact.body_json, formatted=formatted)
     return _file_preview(artifact)
 
 
@@ -71,25 +95,25 @@ def _text_context(text: str, *, truncated: bool) -> dict:
     }
 
 
-def _json_preview(value) -> ArtifactPreview:
-    return ArtifactPreview("approvals/previews/json.html", _json_context(value))
+def _json_preview(value, *, formatted: tuple[str, bool] | None = None) -> ArtifactPreview:
+    return ArtifactPreview("approvals/previews/json.html", _json_context(value, formatted=formatted))
 
 
-def _json_context(value) -> dict:
-    pretty = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+def _json_context(value, *, formatted: tuple[str, bool] | None = None) -> dict:
+    pretty, indented = formatted or json_text(value)
     lines = pretty.count("\n") + 1
+    json_type = type(value).__name__ if indented else {"[": "list", "{": "dict"}.get(pretty[:1], "value")
+    context = {"json_type": json_type, "lines": lines, "too_deep": not indented}
     if len(pretty) <= TEXT_PREVIEW_LIMIT:
-        return {"pretty": pretty, "json_type": type(value).__name__, "lines": lines}
+        return context | {"pretty": pretty}
     # A page holding megabytes of JSON is slow to send and to scroll. Cut at a
     # line end, unless the value is one huge line (a long string).
     shown = pretty[:TEXT_PREVIEW_LIMIT]
     line_end = shown.rfind("\n")
     if line_end > TEXT_PREVIEW_LIMIT // 2:
         shown = shown[:line_end]
-    return {
+    return context | {
         "pretty": shown,
-        "json_type": type(value).__name__,
-        "lines": lines,
         "shown_lines": shown.count("\n") + 1,
         "shown_characters": len(shown),
         "characters": len(pretty),
@@ -135,7 +159,11 @@ def _file_preview(artifact: Artifact) -> ArtifactPreview:
 def _text_file_preview(found: media.MediaType, text: str, *, truncated: bool, context: dict) -> ArtifactPreview:
     context = context | _text_context(text, truncated=truncated)
     if found.family == media.MARKDOWN:
-        return ArtifactPreview("approvals/previews/file_markdown.html", context | {"html": render_markdown(text)})
+        try:
+            return ArtifactPreview("approvals/previews/file_markdown.html", context | {"html": render_markdown(text)})
+        except MarkdownTooCostly:
+            notice = "This Markdown would take too long to lay out: shown as text."
+            return ArtifactPreview("approvals/previews/file_text.html", context | {"text_notice": notice})
     if found.family == media.CSV:
         return ArtifactPreview("approvals/previews/file_csv.html", context | _csv_context(text, truncated=truncated))
     if found.family == media.JSON:
@@ -154,9 +182,15 @@ def _text_file_preview(found: media.MediaType, text: str, *, truncated: bool, co
 
 
 def render_markdown(text: str) -> str:
-    """Markdown to HTML, then sanitised: raw HTML in the source is allowed through the parser, nh3 decides."""
+    """Markdown to HTML, then sanitised: raw HTML in the source is allowed through the parser, nh3 decides.
+
+    Raises MarkdownTooCostly past MARKDOWN_RENDER_LIMIT characters or MARKDOWN_RENDER_SECONDS.
+    """
+    if len(text) > MARKDOWN_RENDER_LIMIT:
+        raise MarkdownTooCostly
+    rendered = _markdown.render(text, {"deadline": time.perf_counter() + MARKDOWN_RENDER_SECONDS})
     cleaned = nh3.clean(
-        _markdown.render(text),
+        rendered,
         tags=MARKDOWN_TAGS,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
@@ -164,14 +198,27 @@ def render_markdown(text: str) -> str:
     return mark_safe(cleaned)  # noqa: S308 - nh3 output, sanitised just above
 
 
+def _csv_dialect(text: str) -> type[csv.Dialect]:
+    """Excel's dialect with the delimiter the first line uses most.
+
+    Not csv.Sniffer: its regular expressions are superlinear on quotes (8 KB
+    of `"\\n` took seconds); counting in one line is linear and enough here.
+    """
+    first_line = text[: text.find("\n") if "\n" in text else CSV_DELIMITER_SAMPLE][:CSV_DELIMITER_SAMPLE]
+    delimiter = max(",;\t|", key=first_line.count)
+
+    class Detected(csv.excel):
+        pass
+
+    Detected.delimiter = delimiter if first_line.count(delimiter) else ","
+    return Detected
+
+
 def _csv_context(text: str, *, truncated: bool) -> dict:
     if truncated:
         # The last line may be cut in the middle.
         text = text.rsplit("\n", 1)[0]
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
+    dialect = _csv_dialect(text)
     rows = []
     counted = 0
     more_columns = False

@@ -6,12 +6,12 @@ stream): a local folder (development, the embedded setup) and Supabase Storage
 through its S3-compatible endpoint (production).
 """
 
+import errno
 import io
 import os
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
@@ -47,6 +47,8 @@ def clean_storage_path(path) -> str:
         raise InvalidStoragePath("the storage path is empty")
     if len(path) > MAX_KEY_LENGTH:
         raise InvalidStoragePath(f"the storage path is longer than {MAX_KEY_LENGTH} characters")
+    if len(path.encode("utf-8", "surrogatepass")) > MAX_KEY_LENGTH:
+        raise InvalidStoragePath(f"the storage path is longer than {MAX_KEY_LENGTH} bytes (S3's limit for a key)")
     if any(unicodedata.category(character) in _REFUSED_CATEGORIES for character in path):
         raise InvalidStoragePath("the storage path contains control or invisible characters")
     if "\\" in path:
@@ -144,6 +146,11 @@ class LocalArtifactStorage(FileSystemStorage):
                 raise StorageUnavailable(f"the storage folder {self.location} does not exist") from error
             raise ObjectMissing(key) from error
         except OSError as error:
+            if error.errno == errno.ENAMETOOLONG:
+                # A key the folder's file system cannot name: this item's problem, not the storage's.
+                raise InvalidStoragePath(
+                    "a part of the storage path is too long for the local storage folder"
+                ) from error
             raise StorageUnavailable(f"the storage folder could not be read ({error.strerror})") from error
 
     @staticmethod
@@ -152,7 +159,7 @@ class LocalArtifactStorage(FileSystemStorage):
             key=key,
             size=stat.st_size,
             etag=f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"',
-            last_modified=datetime.fromtimestamp(stat.st_mtime, tz=dt_timezone.utc),
+            last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
         )
 
 

@@ -33,8 +33,12 @@ FILE_CONTENT_SECURITY_POLICY = (
     "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; "
     "style-src 'unsafe-inline'; frame-ancestors 'self'"
 )
-FILE_CACHE_CONTROL = "private, no-cache"
-THUMBNAIL_CACHE_CONTROL = "private, max-age=300"
+# No copy in the browser's cache (a shared browser would keep drafts after
+# logout). Ranges need no cache: a player asks for the bytes it lacks, and
+# ETag/Last-Modified still let If-Range check that a resumed range comes from
+# the same version; the price is a second download when a file is opened again.
+FILE_CACHE_CONTROL = "private, no-store"
+THUMBNAIL_CACHE_CONTROL = "private, no-store"
 _VALIDATOR_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Content-Security-Policy", "X-Content-Type-Options")
 
 

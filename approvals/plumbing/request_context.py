@@ -6,6 +6,7 @@ made here; it is echoed in the response's X-Request-ID. A logging filter puts
 it, and the user, on every record logged while the request is being served.
 """
 
+import ipaddress
 import json
 import logging
 import re
@@ -30,14 +31,39 @@ def client_ip(request: HttpRequest) -> str | None:
 
     Each proxy appends the address it saw, so the entry PROXY_COUNT places from
     the right was written by our outermost proxy; entries left of it are the
-    client's own claim and would let anyone pick a fresh address per try.
+    client's own claim and would let anyone pick a fresh address per try. Some
+    proxies add the port (`203.0.113.9:51234`, `[2001:db8::1]:443`); an entry
+    that is no address at all falls back to the peer's address.
     """
     hops = settings.PROXY_COUNT
     if hops:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= hops:
-            return forwarded[-hops]
+            address = ip_address_in(forwarded[-hops])
+            if address:
+                return address
     return request.META.get("REMOTE_ADDR") or None
+
+
+def ip_address_in(entry: str) -> str | None:
+    """The IP address in one X-Forwarded-For entry (bare, `ip:port` or `[v6]:port`), or None.
+
+    The result is what PostgreSQL's inet column (django-axes stores it) accepts:
+    no port, no IPv6 zone.
+    """
+    host, port = entry, "0"
+    if entry.startswith("["):
+        host, _, after = entry[1:].partition("]")
+        port = after.removeprefix(":") or "0"
+    elif entry.count(":") == 1:
+        host, _, port = entry.partition(":")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not port.isascii() or not port.isdigit() or getattr(address, "scope_id", None):
+        return None
+    return str(address)
 
 
 def request_id_for(request: HttpRequest) -> str:

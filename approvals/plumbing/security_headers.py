@@ -1,4 +1,6 @@
-"""Response headers every page gets."""
+"""Response headers every page gets, and the one every page of pipeline content gets."""
+
+from django.views.decorators.cache import cache_control
 
 # Only the app's own assets: no inline script, no CDN. htmx 2 runs under this
 # because django-htmx serves it as a file and CSRF travels in hx-headers.
@@ -27,3 +29,8 @@ class ContentSecurityPolicyMiddleware:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+# Drafts, notes and files: a shared browser keeps no copy after logout, and no
+# proxy keeps one at all.
+keeps_no_copy = cache_control(private=True, no_store=True)

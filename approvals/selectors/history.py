@@ -37,7 +37,7 @@ def decided_history(*, filters: HistoryFilters, after: Cursor | None = None, lim
     # Day bounds as timestamps (not decided_at::date) so the index range applies.
     if filters.decided_from:
         queryset = queryset.filter(decided_at__gte=_start_of_day(filters.decided_from))
-    if filters.decided_to:
+    if filters.decided_to and filters.decided_to < date.max:  # up to the last day there is: no bound at all
         queryset = queryset.filter(decided_at__lt=_start_of_day(filters.decided_to + timedelta(days=1)))
     if after is not None:
         queryset = queryset.filter(decided_at__lte=after.at).filter(Q(decided_at__lt=after.at) | Q(id__lt=after.id))

@@ -4,19 +4,25 @@ A fixed number of queries whatever the artifact holds: every list is one
 statement, and the version chain is walked in SQL, bounded.
 """
 
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from approvals.files.previews import ArtifactPreview, preview_for
-from approvals.models import Approval, Artifact, Job, Run
-from approvals.selectors.diffs import LineDiff, line_diff
+from approvals.json_values import json_text
+from approvals.models import Approval, Artifact, ArtifactKind, Job, Run
+from approvals.selectors.diffs import LineDiff, comparable_text, line_diff
 from approvals.selectors.filters import QueueFilters
 from approvals.selectors.queue import queue_position
 
 # Earlier versions shown on a review page (the chain is walked in SQL, bounded).
 VERSION_CHAIN_LIMIT = 20
+# Earlier versions are diffed newest first until the page has spent this long
+# (difflib's cost depends on what the lines hold, not only on their number);
+# the rest are listed without a diff, and say so. The current change is always diffed.
+PAGE_DIFF_SECONDS = 0.12
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class VersionEntry:
     artifact: Artifact
     diff: LineDiff | None
     decisions: list[Approval]
+    diff_skipped: bool = False  # not compared: the page's time for diffs was spent
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,14 @@ class ReviewContext:
 
 
 # Raw SQL because the ORM has no recursive CTE: the alternative is a query per version.
-_VERSION_CHAIN_SQL = """
+# The chain is read without its bodies (twenty versions of a large JSON are
+# megabytes to fetch and decode); the bodies of the newest versions, up to
+# DIFF_BODIES_BYTES as stored, follow in one query, for the diffs.
+DIFF_BODIES_BYTES = 512 * 1024
+_CHAIN_COLUMNS = [
+    field.column for field in Artifact._meta.concrete_fields if field.name not in {"body_text", "body_json"}
+]
+_VERSION_CHAIN_SQL = f"""
 with recursive chain (id, depth) as (
     select %s::uuid, 1
   union all
@@ -81,7 +95,9 @@ with recursive chain (id, depth) as (
       from chain join artifacts a on a.id = chain.id
      where a.previous_version_id is not null and chain.depth < %s
 )
-select a.*, chain.depth from chain join artifacts a on a.id = chain.id order by chain.depth
+select {", ".join(f"a.{column}" for column in _CHAIN_COLUMNS)}, chain.depth,
+       coalesce(pg_column_size(a.body_text), 0) + coalesce(pg_column_size(a.body_json), 0) as body_bytes
+  from chain join artifacts a on a.id = chain.id order by chain.depth
 """
 
 
@@ -98,7 +114,22 @@ def _earlier_versions(artifact: Artifact) -> list[Artifact]:
             break
         seen.add(version.id)
         versions.append(version)
+    _load_bodies(versions)
     return versions
+
+
+def _load_bodies(versions: list[Artifact]) -> None:
+    """Fill in the bodies of the newest versions, within DIFF_BODIES_BYTES; the others keep theirs unread."""
+    wanted, total = [], 0
+    for version in versions:
+        total += version.body_bytes
+        if total > DIFF_BODIES_BYTES and wanted:
+            break
+        wanted.append(version)
+    bodies = Artifact.objects.filter(id__in=[version.id for version in wanted]).values("id", "body_text", "body_json")
+    by_id = {row["id"]: row for row in bodies}
+    for version in wanted:
+        version.body_text, version.body_json = by_id[version.id]["body_text"], by_id[version.id]["body_json"]
 
 
 # The review page's own lists, as raw SQL: Django compiling the equivalent
@@ -121,6 +152,7 @@ select * from approvals
 
 def review_context(*, approval_id: uuid.UUID, filters: QueueFilters | None = None) -> ReviewContext | None:
     """Everything the review page shows, in a fixed number of queries; None if there is no such approval."""
+    started = time.perf_counter()
     filters = filters or QueueFilters()
     approval = Approval.objects.select_related("artifact", "artifact__project").filter(id=approval_id).first()
     if approval is None:
@@ -144,21 +176,17 @@ def review_context(*, approval_id: uuid.UUID, filters: QueueFilters | None = Non
     ):
         decisions_by_artifact[decision.artifact_id].append(decision)
 
-    versions = [
-        VersionEntry(
-            artifact=version,
-            diff=line_diff(old=chain[index + 1], new=version) if index + 1 < len(chain) else None,
-            decisions=decisions_by_artifact[version.id],
-        )
-        for index, version in enumerate(shown)
-    ]
+    formatted = json_text(artifact.body_json) if artifact.kind == ArtifactKind.JSON else None
+    texts = {artifact.id: formatted[0] if formatted else comparable_text(artifact)}
+    changes = line_diff(old=chain[0], new=artifact, texts=texts) if chain else None
+    versions = _version_entries(chain, shown, decisions_by_artifact, texts, deadline=started + PAGE_DIFF_SECONDS)
     return ReviewContext(
         approval=approval,
         artifact=artifact,
-        preview=preview_for(artifact),
+        preview=preview_for(artifact, formatted=formatted),
         jobs=job_summaries,
         totals=RunTotals.of([run for summary in job_summaries for run in summary.runs]),
-        changes=line_diff(old=chain[0], new=artifact) if chain else None,
+        changes=changes,
         earlier_decisions=decisions_by_artifact[artifact.id],
         versions=versions,
         versions_truncated=len(chain) > VERSION_CHAIN_LIMIT,
@@ -166,3 +194,28 @@ def review_context(*, approval_id: uuid.UUID, filters: QueueFilters | None = Non
         previous_id=position.previous_id,
         pending_count=position.pending_count,
     )
+
+
+def _with_body(version: Artifact) -> bool:
+    return "body_json" not in version.get_deferred_fields()
+
+
+def _version_entries(
+    chain: list[Artifact], shown: list[Artifact], decisions_by_artifact, texts: dict, *, deadline: float
+) -> list[VersionEntry]:
+    """Each shown version with its diff against the one before it, while time and the loaded bodies last."""
+    entries = []
+    for index, version in enumerate(shown):
+        previous = chain[index + 1] if index + 1 < len(chain) else None
+        diffed = (
+            previous is not None and _with_body(version) and _with_body(previous) and time.perf_counter() < deadline
+        )
+        entries.append(
+            VersionEntry(
+                artifact=version,
+                diff=line_diff(old=previous, new=version, texts=texts) if diffed else None,
+                decisions=decisions_by_artifact[version.id],
+                diff_skipped=previous is not None and not diffed,
+            )
+        )
+    return entries

@@ -91,3 +91,9 @@ def metadata_value(value) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+@register.filter
+def fragment_key(value) -> str:
+    """A {% cache %} key part that tells values apart: Django's own is str(), so None and "None" collide."""
+    return repr(value)

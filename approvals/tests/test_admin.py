@@ -1,7 +1,6 @@
 """The ops console: pages render for staff, refuse others, actions go through the decision service."""
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
@@ -17,7 +16,7 @@ from approvals.tests.factories import make_artifact, make_pending_review, make_p
 pytestmark = pytest.mark.django_db
 
 MODELS = ("project", "artifact", "job", "approval", "run")
-UTC = dt_timezone.utc
+UTC = UTC
 
 
 def changelist(model: str) -> str:

@@ -1,7 +1,6 @@
 """The costs dashboard: totals and breakdowns equal sums computed by hand, SVG chart, range handling."""
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +12,7 @@ from approvals.tests.factories import make_artifact, make_job, make_project, mak
 
 pytestmark = pytest.mark.django_db
 
-UTC = dt_timezone.utc
+UTC = UTC
 
 
 def _run_at(job, when: datetime, **fields) -> Run:

@@ -300,7 +300,7 @@ def test_thumbnail_is_a_bounded_webp_made_once(reviewer_client, bucket, settings
     response = reviewer_client.get(thumbnail_url(artifact))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/webp"
-    assert "max-age" in response["Cache-Control"]
+    assert response["Cache-Control"] == "private, no-store"
     image = decoded(body(response))
     assert image.format == "WEBP"
     assert image.size == (320, 180)

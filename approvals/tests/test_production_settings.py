@@ -155,3 +155,26 @@ def test_collectstatic_writes_hashed_compressed_files_for_whitenoise(tmp_path):
     assert (tmp_path / hashed).read_bytes() == (ROOT / "approvals/static/approvals/app.css").read_bytes()
     assert (tmp_path / f"{hashed}.gz").exists()  # whitenoise serves it pre-compressed
     assert "admin/css/base.css" in manifest
+
+
+def test_a_typo_in_a_yes_no_setting_stops_start_up_naming_the_variable():
+    result = manage("check", env=production_env(SECURE_SSL_REDIRECT="ture"))
+
+    assert result.returncode != 0
+    error = result.stderr.strip().splitlines()[-1]
+    assert "SECURE_SSL_REDIRECT" in error and "boolean" in error
+
+
+def test_a_malformed_number_stops_start_up_naming_the_variable():
+    result = manage("check", env=production_env(HSTS_SECONDS="a year"))
+
+    assert result.returncode != 0
+    assert "HSTS_SECONDS" in result.stderr.strip().splitlines()[-1]  # the error itself, not only the traceback
+
+
+def test_host_lists_are_stripped_of_spaces_and_empty_entries():
+    env = production_env(ALLOWED_HOSTS="a.com, b.com,", CSRF_TRUSTED_ORIGINS=" https://a.com ,")
+
+    values = settings_in(env, "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS")
+
+    assert values == {"ALLOWED_HOSTS": ["a.com", "b.com"], "CSRF_TRUSTED_ORIGINS": ["https://a.com"]}

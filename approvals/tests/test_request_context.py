@@ -6,6 +6,7 @@ import logging
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -132,3 +133,29 @@ def test_the_text_format_quotes_values_with_spaces():
     text = LineFormatter(style_name="text").format(record)
     assert 'message="said \\"hi\\" to me"' in text
     assert "request_id=- user=-" in text
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [
+        ("203.0.113.9:51234", "203.0.113.9"),
+        ("[2001:db8::7]:443", "2001:db8::7"),
+        ("2001:db8::7", "2001:db8::7"),
+        ("garbage", "10.0.0.2"),
+        ("203.0.113.9:port", "10.0.0.2"),
+        ("999.1.1.1", "10.0.0.2"),
+        ("[fe80::1%eth0]:80", "10.0.0.2"),
+        ("203.0.113.9:", "10.0.0.2"),
+    ],
+)
+def test_a_forwarded_for_with_a_port_or_garbage_never_fails_a_login(client, settings, forwarded, expected):
+    settings.PROXY_COUNT = 1
+    response = client.post(
+        reverse("login"),
+        {"username": "nobody", "password": "wrong"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+    assert response.status_code == 200
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [expected]

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from approvals.models import Approval, ApprovalStatus, ArtifactKind
@@ -177,3 +177,40 @@ def test_an_anonymous_fuzzer_is_sent_to_log_in(client):
     make_reviewer("someone")
     assert answered(client, "get", reverse("queue"), {"q": "\x00<script>"}) == 302
     assert answered(client, "post", reverse("approval-decide", args=[uuid.uuid4()]), {"decision": "x"}) == 302
+
+
+ADMIN_LISTS = ("project", "artifact", "approval", "job", "run")
+numbers_or_junk = st.one_of(st.integers(min_value=-(10**6), max_value=10**6).map(str), any_text)
+admin_params = st.fixed_dictionaries(
+    {},
+    optional={
+        "q": st.one_of(any_text, uuids),
+        "o": st.one_of(st.sampled_from(["1", "-1", "2.1", "-9"]), any_text),
+        "p": numbers_or_junk,
+        "project": st.one_of(uuids, any_text),
+        "status": choice_or_junk(["pending", "approved", "rejected", "queued", "failed", "needs_approval"]),
+        "kind": choice_or_junk(ArtifactKind.values),
+        "model": any_text,
+        "mime": choice_or_junk(MediaFamily.values),
+        "revision": choice_or_junk(["first", "later"]),
+        "decided_within": choice_or_junk(["1h", "1d", "7d"]),
+        "created_at__year": st.one_of(st.integers(min_value=0, max_value=10_001).map(str), any_text),
+        "created_at__month": numbers_or_junk,
+        "created_at__day": numbers_or_junk,
+        "e": any_text,
+    },
+)
+
+
+@PROPERTY
+@given(table=st.sampled_from(ADMIN_LISTS), params=admin_params)
+def test_admin_lists_never_fail_whatever_the_query_string(ops_client, ops_dataset, table, params):
+    status = answered(ops_client, "get", reverse(f"admin:approvals_{table}_changelist"), params)
+    assert status < 500
+
+
+@PROPERTY
+@given(start=st.one_of(st.dates().map(str), any_text), end=st.one_of(st.dates().map(str), any_text))
+@example(start="9999-12-31", end="9999-12-31")
+def test_the_costs_dashboard_never_fails_whatever_the_period(ops_client, ops_dataset, start, end):
+    assert answered(ops_client, "get", reverse("admin:approvals_run_costs"), {"start": start, "end": end}) == 200
