@@ -17,7 +17,8 @@ def production_hashers(settings):
 
 
 def test_a_pbkdf2_hash_is_upgraded_to_argon2_on_login(client, production_hashers):
-    user = User.objects.create(username="old-timer", password=make_password("an-old-password-9", hasher="pbkdf2_sha256"))
+    old_hash = make_password("an-old-password-9", hasher="pbkdf2_sha256")
+    user = User.objects.create(username="old-timer", password=old_hash)
     assert user.password.startswith("pbkdf2_sha256$")
 
     response = client.post(reverse("login"), {"username": "old-timer", "password": "an-old-password-9"})
