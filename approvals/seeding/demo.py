@@ -319,7 +319,12 @@ class DemoBuilder:
 
 
 def _demo_project_ids() -> list[uuid.UUID]:
-    return [project_id for project_id, _ in DEMO_PROJECTS.values()]
+    """The demo's projects: by their fixed ids, or (seeded before ids were fixed) by name and description."""
+    same_text = Q()
+    for name, (_, description) in DEMO_PROJECTS.items():
+        same_text |= Q(name=name, description=description)
+    fixed = [project_id for project_id, _ in DEMO_PROJECTS.values()]
+    return list(Project.objects.filter(Q(id__in=fixed) | same_text).values_list("id", flat=True))
 
 
 def _delete_demo_files(storage, folder: str) -> int:

@@ -145,3 +145,15 @@ class _Discard:
 
     def flush(self):
         pass
+
+
+def test_reset_also_replaces_a_demo_seeded_before_its_projects_had_fixed_ids(demo):
+    old = make_project(name="Spring launch")
+    old.description = "Posts and visuals for the spring launch."
+    old.save()
+    make_pending_review(project=old, name="old-demo-post")
+
+    call_command("seed_demo", "--reset", stdout=_Discard())
+
+    assert not Artifact.objects.filter(name="old-demo-post").exists()
+    assert sorted(Artifact.objects.filter(name="launch-announcement").values_list("version", flat=True)) == [1, 2]
