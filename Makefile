@@ -19,10 +19,7 @@ run: install db
 
 # Stop the embedded PostgreSQL (it keeps running after Ctrl+C, for the next command); it starts again on first use.
 stop:
-	@if [ -f $(VAR_DIR)/pgdata/postmaster.pid ]; then \
-	  $(BIN)/python -W ignore -c 'import sys, pgserver; pgserver.pg_ctl(["-D", sys.argv[1], "-m", "fast", "-w", "stop"])' \
-	    $(VAR_DIR)/pgdata && echo "Stopped the embedded PostgreSQL ($(VAR_DIR)/pgdata)."; \
-	else echo "The embedded PostgreSQL is not running ($(VAR_DIR)/pgdata)."; fi
+	@$(BIN)/python -m approvals.plumbing.embedded_postgres.stop $(VAR_DIR)/pgdata
 
 # Put the demo back as new: its three projects, their rows and files are replaced; other data stays.
 demo-reset: install db
