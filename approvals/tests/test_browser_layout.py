@@ -111,6 +111,7 @@ def test_the_admin_index_keeps_the_costs_dashboard_link_on_one_line_at_390px(sta
     height = link.bounding_box()["height"]
     line_height = link.evaluate("element => parseFloat(getComputedStyle(element).lineHeight) || 20")
     assert height < 1.5 * line_height
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
 
 
 def test_deciding_through_every_demo_kind_leaves_the_console_clean(staff_page, settings, tmp_path):
