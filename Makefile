@@ -6,14 +6,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+VAR_DIR ?= $(or $(FLOW_VAR_DIR),var)
 
-.PHONY: run test screenshots lint format install install-dev db clean-db
+.PHONY: run test screenshots lint format install install-dev db clean-db stop demo-reset
 
+# The login banner prints once the server answers, below Django's startup lines; a taken port stops here first.
 run: install db
+	@$(BIN)/python manage.py dev_banner --check $(HOST):$(PORT)
 	@$(BIN)/python manage.py seed_demo
-	@echo ""
-	@echo "Flow Review is starting on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	@$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@$(BIN)/python manage.py dev_banner --when-up $(HOST):$(PORT) & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Stop the embedded PostgreSQL (it keeps running after Ctrl+C, for the next command); it starts again on first use.
+stop:
+	@$(BIN)/python -m approvals.plumbing.embedded_postgres.stop $(VAR_DIR)/pgdata
+
+# Put the demo back as new: its three projects, their rows and files are replaced; other data stays.
+demo-reset: install db
+	$(BIN)/python manage.py seed_demo --reset
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

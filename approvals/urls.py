@@ -1,5 +1,9 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from approvals import views
 from approvals.files import views as file_views
@@ -12,6 +16,13 @@ urlpatterns = [
     path("approvals/<uuid:approval_id>/decide/", views.approval_decide, name="approval-decide"),
     path("history/", views.history, name="history"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the SVG icon (resolved lazily, as
+    # the static file's hashed name is only known once the manifest is loaded).
+    path(
+        "favicon.ico",
+        login_not_required(RedirectView.as_view(url=lazy(static, str)("approvals/favicon.svg"))),
+        name="favicon",
+    ),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("artifacts/<uuid:artifact_id>/file/", file_views.artifact_file, name="artifact-file"),

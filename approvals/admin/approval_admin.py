@@ -52,6 +52,9 @@ class ApprovalAdmin(BigTableAdmin):
         "review",
         "jobs",
     )
+    # The artifact column is a link of its own: the row's link to its approval goes on the status instead
+    # (a link inside Django's row link would be cut into an empty <a>, which screen readers cannot name).
+    list_display_links = ("status",)
     list_select_related = ("artifact__project",)
     list_deferred = artifact_content("artifact")
     list_filter = ("status", DecidedWithinFilter, project_filter("artifact__project_id"))

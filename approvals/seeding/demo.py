@@ -1,7 +1,12 @@
-"""A small, believable demo dataset: what `manage.py seed_demo` loads into empty tables."""
+"""A small, believable demo dataset with every kind a reviewer meets: what `manage.py seed_demo` loads.
 
-import io
+Demo rows live under three projects with fixed ids and demo files under the
+bucket prefix `demo/`, so `seed_demo --reset` removes exactly them and leaves
+everything else alone.
+"""
+
 import secrets
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,14 +14,27 @@ from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
+from approvals.files.previews import TEXT_PREVIEW_LIMIT
 from approvals.models import Approval, ApprovalStatus, Artifact, ArtifactKind, Job, JobStatus, Project, Run
 from approvals.plumbing.migrate_hooks import REVIEWERS_GROUP
+from approvals.seeding import demo_content, demo_files
 
 DEMO_USERNAME = "demo"
+DEMO_FILES_PREFIX = "demo"
+# Fixed ids: how `--reset` tells demo rows from real ones.
+_DEMO_NAMESPACE = uuid.UUID("5f1d7c52-3f0e-4a55-9a7c-2f61a0d5e001")
+DEMO_PROJECTS = {
+    name: (uuid.uuid5(_DEMO_NAMESPACE, name), description)
+    for name, description in [
+        ("Spring launch", "Posts and visuals for the spring launch."),
+        ("Weekly newsletter", "Intro copy and schedules."),
+        ("Brand refresh", "New look across channels."),
+    ]
+}
+NESTED_JSON_DEPTH = 50
 
 # (model, provider, USD per million prompt tokens, per million completion tokens)
 MODELS = [
@@ -24,65 +42,6 @@ MODELS = [
     ("claude-3-5-sonnet", "anthropic", Decimal("3.00"), Decimal("15.00")),
     ("gemini-1.5-pro", "google", Decimal("1.25"), Decimal("5.00")),
 ]
-
-TEXT_POSTS = [
-    (
-        "linkedin-launch-post",
-        "We're live! After 18 months of building, Flow ships today.\n\n"
-        "Three things we learned:\n1. Talk to users weekly.\n2. Ship small.\n3. Measure what matters.\n\n"
-        "#launch #startups",
-    ),
-    (
-        "x-thread-teaser",
-        "Big news tomorrow at 9am PT. Here's a hint: your content calendar is about to get a lot lighter. 🧵 1/5",
-    ),
-    (
-        "newsletter-intro",
-        "Hello friends,\n\nThis week we look at how small teams plan a month of posts in an "
-        "afternoon, and why the best captions are written last.",
-    ),
-    ("instagram-caption", "Behind the scenes of our spring shoot 🌸 Swipe to meet the team who made it happen."),
-]
-
-JSON_SPECS = [
-    (
-        "carousel-spec",
-        {
-            "platform": "instagram",
-            "slides": [
-                {"headline": "Plan", "image": "plan.png"},
-                {"headline": "Draft", "image": "draft.png"},
-                {"headline": "Ship", "image": "ship.png"},
-            ],
-            "hashtags": ["#workflow", "#content"],
-        },
-    ),
-    (
-        "posting-schedule",
-        {"timezone": "Europe/Berlin", "slots": ["Mon 09:00", "Wed 12:30", "Fri 16:00"], "channels": ["linkedin", "x"]},
-    ),
-    ("ab-test-headlines", ["Ship content 3x faster", "Your calendar, handled", "Less planning, more posting"]),
-]
-
-IMAGES = [
-    ("hero-banner", (1200, 628), (37, 99, 235), (147, 51, 234), "Spring Launch"),
-    ("square-teaser", (1080, 1080), (16, 185, 129), (5, 150, 105), "Coming soon"),
-    ("story-cover", (540, 960), (249, 115, 22), (220, 38, 38), "Behind the scenes"),
-]
-
-
-def demo_image_png(size: tuple[int, int], start: tuple, end: tuple, caption: str) -> bytes:
-    width, height = size
-    image = Image.new("RGB", size)
-    draw = ImageDraw.Draw(image)
-    for y in range(height):
-        t = y / max(height - 1, 1)
-        draw.line([(0, y), (width, y)], fill=tuple(round(a + (b - a) * t) for a, b in zip(start, end, strict=True)))
-    draw.rectangle([width * 0.08, height * 0.4, width * 0.92, height * 0.6], outline="white", width=6)
-    draw.text((width * 0.12, height * 0.47), caption, fill="white", font_size=max(24, width // 14))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=True)
-    return buffer.getvalue()
 
 
 def ensure_demo_reviewer(password_file) -> tuple[str, str | None]:
@@ -104,12 +63,12 @@ class DemoBuilder:
     def __init__(self):
         self.now = timezone.now()
         self.storage = storages["default"]
-        self.minute = 0
+        self.count = 0
 
     def _age(self) -> timezone.datetime:
-        # Spread creation times so the queue shows a range of waits.
-        self.minute += 47
-        return self.now - timedelta(minutes=60 * 30 - self.minute)
+        # Spread creation times over the last day and a half, so the queue shows a range of waits.
+        self.count += 1
+        return self.now - timedelta(minutes=60 * 36 - 29 * self.count)
 
     def job_with_runs(self, artifact: Artifact, *, kind: str, status: str, runs: int = 1, error: str | None = None):
         created = artifact.created_at
@@ -125,9 +84,9 @@ class DemoBuilder:
             created_at=created - timedelta(minutes=1),
         )
         for index in range(runs):
-            model, provider, prompt_price, completion_price = MODELS[(self.minute // 47 + index) % len(MODELS)]
-            prompt_tokens = 800 + 137 * ((self.minute + index) % 11)
-            completion_tokens = 150 + 61 * ((self.minute + 3 * index) % 7)
+            model, provider, prompt_price, completion_price = MODELS[(self.count + index) % len(MODELS)]
+            prompt_tokens = 800 + 137 * ((self.count + index) % 11)
+            completion_tokens = 150 + 61 * ((self.count + 3 * index) % 7)
             cost = (prompt_tokens * prompt_price + completion_tokens * completion_price) / Decimal(1_000_000)
             Run.objects.create(
                 job=job,
@@ -135,7 +94,7 @@ class DemoBuilder:
                 provider=provider,
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
-                duration_ms=900 + 173 * ((self.minute + index) % 13),
+                duration_ms=900 + 173 * ((self.count + index) % 13),
                 cost_usd=cost.quantize(Decimal("0.000001")),
                 created_at=created - timedelta(seconds=30 - index),
             )
@@ -145,13 +104,61 @@ class DemoBuilder:
         created = self._age()
         return Artifact.objects.create(project=project, created_at=created, updated_at=created, **fields)
 
-    def build(self) -> int:
-        launch = Project.objects.create(name="Spring launch", description="Posts and visuals for the spring launch.")
-        newsletter = Project.objects.create(name="Weekly newsletter", description="Intro copy and schedules.")
-        brand = Project.objects.create(name="Brand refresh", description="New look across channels.")
-        projects = [launch, newsletter, brand]
+    def pending(self, project: Project, *, job_kind: str = "draft_post", runs: int = 1, **fields) -> Artifact:
+        """An artifact waiting for review, as the pipeline leaves it: job in needs_approval, a pending approval."""
+        artifact = self.artifact(project, **fields)
+        self.job_with_runs(artifact, kind=job_kind, status=JobStatus.NEEDS_APPROVAL, runs=runs)
+        Approval.objects.create(artifact=artifact)
+        return artifact
 
-        # A revision story: v1 rejected with a reason, v2 waiting for review.
+    def rejected(self, artifact: Artifact, *, by: str, notes: str) -> None:
+        self.job_with_runs(artifact, kind="draft_post", status=JobStatus.FAILED, error=f"Rejected by {by}: {notes}")
+        Approval.objects.create(
+            artifact=artifact,
+            status=ApprovalStatus.REJECTED,
+            decided_by=by,
+            decided_at=artifact.created_at + timedelta(minutes=20),
+            notes=notes,
+        )
+
+    def save_file(self, project: Project, name: str, data: bytes) -> str:
+        return self.storage.save(f"{DEMO_FILES_PREFIX}/{project.id}/{name}", ContentFile(data))
+
+    def pending_file(self, project: Project, name: str, data: bytes, *, mime: str, **metadata) -> Artifact:
+        path = self.save_file(project, name, data)
+        return self.pending(
+            project,
+            job_kind="render_asset",
+            name=name,
+            kind=ArtifactKind.FILE,
+            storage_path=path,
+            mime_type=mime,
+            size_bytes=len(data),
+            metadata=metadata,
+        )
+
+    def build(self) -> int:
+        launch, newsletter, brand = (
+            Project.objects.create(id=project_id, name=name, description=description)
+            for name, (project_id, description) in DEMO_PROJECTS.items()
+        )
+        self.revision_story(launch)
+        self.posts_and_specs([launch, newsletter, brand])
+        self.images([launch, newsletter, brand])
+        self.files_of_every_kind(brand)
+        self.edge_cases(newsletter)
+        self.video_script_v3(launch)
+        self.history_and_pipeline(newsletter, brand)
+        # Each review was requested when its artifact arrived, so the queue shows a range of waits.
+        Approval.objects.filter(artifact__project__in=[launch, newsletter, brand]).update(
+            created_at=Subquery(Artifact.objects.filter(id=OuterRef("artifact_id")).values("created_at"))
+        )
+        return Approval.objects.filter(
+            status=ApprovalStatus.PENDING, artifact__project__in=[launch, newsletter, brand]
+        ).count()
+
+    def revision_story(self, launch: Project) -> None:
+        """v1 rejected with a reason, v2 waiting: the oldest item in the queue."""
         first = self.artifact(
             launch,
             name="launch-announcement",
@@ -159,21 +166,10 @@ class DemoBuilder:
             body_text="Flow is launching today. It is a tool. Try it.",
             metadata={"platform": "linkedin", "prompt": "Announce the launch"},
         )
-        self.job_with_runs(
-            first,
-            kind="draft_post",
-            status=JobStatus.FAILED,
-            error="Rejected by alex: Too flat. Lead with the customer benefit.",
-        )
-        Approval.objects.create(
-            artifact=first,
-            status=ApprovalStatus.REJECTED,
-            decided_by="alex",
-            decided_at=first.created_at + timedelta(minutes=20),
-            notes="Too flat. Lead with the customer benefit.",
-        )
-        second = self.artifact(
+        self.rejected(first, by="alex", notes="Too flat. Lead with the customer benefit.")
+        self.pending(
             launch,
+            runs=2,
             name="launch-announcement",
             kind=ArtifactKind.TEXT,
             version=2,
@@ -182,50 +178,109 @@ class DemoBuilder:
             "Flow is launching today: try it free for 30 days.",
             metadata={"platform": "linkedin", "prompt": "Announce the launch, benefit first"},
         )
-        self.job_with_runs(second, kind="draft_post", status=JobStatus.NEEDS_APPROVAL, runs=2)
-        Approval.objects.create(artifact=second)
 
-        for index, (name, body) in enumerate(TEXT_POSTS):
-            artifact = self.artifact(
+    def posts_and_specs(self, projects: list[Project]) -> None:
+        for index, (name, platform, body) in enumerate(demo_content.SOCIAL_POSTS):
+            metadata = {"platform": platform} if platform else {"channel": "newsletter"}
+            self.pending(
                 projects[index % 3],
                 name=name,
                 kind=ArtifactKind.TEXT,
                 body_text=body,
                 mime_type="text/plain",
-                metadata={"platform": name.split("-")[0]},
+                metadata=metadata,
             )
-            self.job_with_runs(artifact, kind="draft_post", status=JobStatus.NEEDS_APPROVAL)
-            Approval.objects.create(artifact=artifact)
-
-        for index, (name, value) in enumerate(JSON_SPECS):
-            artifact = self.artifact(
+        for index, (name, value) in enumerate(demo_content.JSON_SPECS):
+            self.pending(
                 projects[(index + 1) % 3],
+                job_kind="plan_campaign",
                 name=name,
                 kind=ArtifactKind.JSON,
                 body_json=value,
                 mime_type="application/json",
                 metadata={"schema": "flow/v1"},
             )
-            self.job_with_runs(artifact, kind="plan_campaign", status=JobStatus.NEEDS_APPROVAL)
-            Approval.objects.create(artifact=artifact)
+        self.pending(
+            projects[0],
+            name="x-launch-thread",
+            kind=ArtifactKind.JSON,
+            body_json=demo_content.X_THREAD,
+            metadata={"platform": "x"},
+        )
+        slides = [
+            {
+                "image": self.save_file(projects[0], f"{name}.png", demo_files.gradient_png(size, start, end, caption)),
+                "alt": alt,
+            }
+            for name, size, start, end, caption, alt in demo_content.CAROUSEL_SLIDES
+        ]
+        self.pending(
+            projects[0],
+            job_kind="plan_campaign",
+            name="spring-carousel",
+            kind=ArtifactKind.JSON,
+            body_json={"caption": demo_content.CAROUSEL_CAPTION, "slides": slides},
+            metadata={"platform": "instagram"},
+        )
 
-        for index, (name, size, start, end, caption) in enumerate(IMAGES):
-            project = projects[index % 3]
-            png = demo_image_png(size, start, end, caption)
-            path = self.storage.save(f"demo/{project.id}/{name}.png", ContentFile(png))
-            artifact = self.artifact(
-                project,
-                name=f"{name}.png",
-                kind=ArtifactKind.FILE,
-                storage_path=path,
-                mime_type="image/png",
-                size_bytes=len(png),
-                metadata={"width": size[0], "height": size[1], "prompt": caption},
+    def images(self, projects: list[Project]) -> None:
+        for index, (name, size, start, end, caption) in enumerate(demo_content.IMAGES):
+            png = demo_files.gradient_png(size, start, end, caption)
+            self.pending_file(
+                projects[index % 3], f"{name}.png", png, mime="image/png", width=size[0], height=size[1], prompt=caption
             )
-            self.job_with_runs(artifact, kind="render_image", status=JobStatus.NEEDS_APPROVAL)
-            Approval.objects.create(artifact=artifact)
 
-        # History and the rest of the pipeline: an approved post, and jobs in every other status.
+    def files_of_every_kind(self, brand: Project) -> None:
+        self.pending_file(brand, "spring-teaser.webm", demo_files.teaser_webm(), mime="video/webm", seconds=4)
+        self.pending_file(brand, "podcast-jingle.wav", demo_files.jingle_wav(), mime="audio/wav", seconds=2)
+        kit = demo_files.media_kit_pdf(["Flow media kit", "Spring launch 2026", "Logo, colours, tone of voice"])
+        self.pending_file(brand, "media-kit.pdf", kit, mime="application/pdf", pages=1)
+        self.pending_file(brand, "campaign-results.csv", demo_files.CAMPAIGN_CSV.encode(), mime="text/csv")
+        self.pending_file(brand, "launch-plan.md", demo_files.LAUNCH_PLAN_MD.encode(), mime="text/markdown")
+        self.pending_file(brand, "logo-mark.svg", demo_files.LOGO_SVG.encode(), mime="image/svg+xml")
+        self.pending_file(brand, "landing-page.html", demo_files.LANDING_HTML.encode(), mime="text/html")
+        self.pending_file(
+            brand, "brand-assets.flowdesign", demo_files.brand_assets_bin(), mime="application/octet-stream"
+        )
+
+    def edge_cases(self, newsletter: Project) -> None:
+        """What the previews must bound or explain: a long text, a deep JSON, a file missing from storage."""
+        transcript = demo_files.long_transcript(TEXT_PREVIEW_LIMIT + 20_000)
+        self.pending(
+            newsletter, name="webinar-transcript", kind=ArtifactKind.TEXT, body_text=transcript, mime_type="text/plain"
+        )
+        self.pending(
+            newsletter,
+            job_kind="plan_campaign",
+            name="campaign-brief-nested",
+            kind=ArtifactKind.JSON,
+            body_json=demo_files.nested_brief(NESTED_JSON_DEPTH),
+            metadata={"depth": NESTED_JSON_DEPTH},
+        )
+        self.pending(
+            newsletter,
+            job_kind="render_asset",
+            name="press-release-final.pdf",
+            kind=ArtifactKind.FILE,
+            # Never written to the bucket: the page shows "File missing from storage".
+            storage_path=f"{DEMO_FILES_PREFIX}/{newsletter.id}/press-release-final.pdf",
+            mime_type="application/pdf",
+            size_bytes=48_213,
+        )
+
+    def video_script_v3(self, launch: Project) -> None:
+        previous = None
+        for version, (text, rejection) in enumerate(demo_content.VIDEO_SCRIPT_VERSIONS, start=1):
+            fields = {"name": "teaser-video-script", "kind": ArtifactKind.TEXT, "body_text": text, "version": version}
+            fields |= {"previous_version": previous, "metadata": {"format": "15 s vertical video"}}
+            if rejection:
+                previous = self.artifact(launch, **fields)
+                self.rejected(previous, by=("alex", "sam")[version % 2], notes=rejection)
+            else:
+                self.pending(launch, **fields)
+
+    def history_and_pipeline(self, newsletter: Project, brand: Project) -> None:
+        """An approved post for History, and jobs in every other status."""
         approved = self.artifact(
             newsletter,
             name="newsletter-subject-lines",
@@ -261,16 +316,47 @@ class DemoBuilder:
             started_at=self.now - timedelta(hours=1),
             finished_at=self.now - timedelta(minutes=50),
         )
-        # Each review was requested when its artifact arrived, so the queue shows a range of waits.
-        Approval.objects.update(
-            created_at=Subquery(Artifact.objects.filter(id=OuterRef("artifact_id")).values("created_at"))
-        )
-        return Approval.objects.filter(status=ApprovalStatus.PENDING).count()
 
 
-def load_demo_data() -> int | None:
-    """Load the demo data into empty tables; returns the pending count, or None when tables had data."""
-    if Project.objects.exists():
+def _demo_project_ids() -> list[uuid.UUID]:
+    """The demo's projects: by their fixed ids, or (seeded before ids were fixed) by name and description."""
+    same_text = Q()
+    for name, (_, description) in DEMO_PROJECTS.items():
+        same_text |= Q(name=name, description=description)
+    fixed = [project_id for project_id, _ in DEMO_PROJECTS.values()]
+    return list(Project.objects.filter(Q(id__in=fixed) | same_text).values_list("id", flat=True))
+
+
+def _delete_demo_files(storage, folder: str) -> int:
+    """Every object under the demo prefix (the files seed_demo wrote); nothing else is touched."""
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    for name in files:
+        storage.delete(f"{folder}/{name}")
+    return len(files) + sum(_delete_demo_files(storage, f"{folder}/{sub}") for sub in folders)
+
+
+def remove_demo_data() -> int:
+    """Delete the demo projects with everything under them, and the demo files; returns the artifacts removed."""
+    projects = _demo_project_ids()
+    with transaction.atomic():
+        removed = Artifact.objects.filter(project_id__in=projects).count()
+        # Jobs point at artifacts with ON DELETE SET NULL: delete them first (their runs go with them).
+        Job.objects.filter(
+            Q(input_artifact__project_id__in=projects) | Q(output_artifact__project_id__in=projects)
+        ).delete()
+        Project.objects.filter(id__in=projects).delete()  # artifacts and approvals cascade
+    _delete_demo_files(storages["default"], DEMO_FILES_PREFIX)
+    return removed
+
+
+def load_demo_data(*, reset: bool = False) -> int | None:
+    """Load the demo into empty tables (or, with reset, replace the demo alone); the pending count, or None."""
+    if reset:
+        remove_demo_data()
+    elif Project.objects.exists():
         return None
     with transaction.atomic():
         return DemoBuilder().build()

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from approvals.files.previews import ArtifactPreview, preview_for
@@ -77,6 +78,11 @@ class ReviewContext:
     next_id: uuid.UUID | None = None
     previous_id: uuid.UUID | None = None
     pending_count: int = 0
+
+    @property
+    def waiting_since(self) -> datetime:
+        """When review of this artifact was first asked for (a reopened item has waited since then)."""
+        return min([self.approval.created_at, *(decision.created_at for decision in self.earlier_decisions)])
 
 
 # Raw SQL because the ORM has no recursive CTE: the alternative is a query per version.

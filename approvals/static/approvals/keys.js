@@ -3,21 +3,30 @@
  * One listener on document that looks up its targets at each key press, so
  * the keys keep working after htmx swaps in the next item or more rows.
  *   a approve · r reject (focuses Notes, Ctrl/Cmd+Enter sends) · n notes
- *   j / k next / previous · / search · ? help · Esc leaves Notes
+ *   j / k next / previous · / search (Esc or Enter back to the list) · ? help
+ *   Esc leaves Notes
  */
 (function () {
   "use strict";
 
-  // What Ctrl/Cmd+Enter in Notes sends: chosen by pressing r (reject) or n
-  // (approve) first, so a reason typed after clicking into Notes is never
-  // sent as an approval by accident.
+  // The decision being prepared: chosen by pressing r (reject) or n
+  // (approve), shown on the form (data-prepared) and sent by Ctrl/Cmd+Enter,
+  // so a reason typed after clicking into Notes is never sent by accident.
+  // The server names it again when it refuses a decision (a 422), so the
+  // mode survives "A reason is required".
   let armed = null;
+  // Notes typed while rejecting are a rejection's reason: the keys never turn
+  // them into an approval's note (the Approve button still can, on purpose).
+  let notesForRejection = false;
+  // Enter in the search box selects the first match once the results arrive.
+  let selectFirstMatchUntil = 0;
 
   const HINTS = {
     none: "Optional to approve, required to reject.",
-    approved: "Ctrl+Enter (⌘+Enter) approves with these notes · Esc leaves.",
-    rejected: "Write what should change, then Ctrl+Enter (⌘+Enter) rejects · Esc cancels.",
+    approved: "Approving: Ctrl+Enter (⌘+Enter) approves with these notes · Esc leaves Notes.",
+    rejected: "Rejecting: write what should change, then Ctrl+Enter (⌘+Enter) rejects · Esc leaves Notes.",
     unarmed: "Press Esc, then a to approve or r to reject (or use the buttons).",
+    kept: "These notes were written to reject: press r, then Ctrl+Enter to reject, or clear Notes to approve.",
   };
 
   function isTyping(target) {
@@ -35,12 +44,27 @@
 
   function showHint(key) {
     const hint = document.querySelector("[data-notes-hint]");
-    if (hint) hint.textContent = HINTS[key];
+    if (!hint) return;
+    hint.textContent = HINTS[key];
+    hint.dataset.tone = key === "unarmed" || key === "kept" ? "warn" : "";
   }
 
   function arm(decision) {
     armed = decision;
+    const form = decisionForm();
+    if (form) form.dataset.prepared = decision || "";
     showHint(decision || "none");
+  }
+
+  // Approving by key with a rejection's reason in Notes is refused, and the page says why.
+  function approveByKey() {
+    const notes = notesField();
+    if (notesForRejection && notes && notes.value.trim() !== "") {
+      arm("rejected");
+      showHint("kept");
+      return;
+    }
+    submit("approved");
   }
 
   function submit(decision) {
@@ -75,6 +99,33 @@
     return true;
   }
 
+  function queueResults() {
+    return document.getElementById("queue-results");
+  }
+
+  function focusFirstMatch() {
+    const first = document.querySelector("tr[data-queue-row] td.name a");
+    if (first) first.focus();
+    else if (queueResults()) queueResults().focus();
+  }
+
+  // Esc leaves the search box for the list (j then picks the first row);
+  // Enter searches (the form submits as usual) and selects the first match.
+  function leaveSearch(event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      const results = queueResults();
+      if (results) results.focus();
+      else event.target.blur();
+      return true;
+    }
+    if (event.key === "Enter" && !event.ctrlKey && !event.metaKey && !event.altKey && !event.isComposing) {
+      selectFirstMatchUntil = Date.now() + 2000;
+      return true;
+    }
+    return false;
+  }
+
   function toggleHelp() {
     const dialog = document.getElementById("keys-help");
     if (!dialog) return;
@@ -89,17 +140,21 @@
     if (target instanceof HTMLTextAreaElement && target.name === "notes" && target.closest("[data-decision-form]")) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
-        if (armed) submit(armed);
+        if (armed === "approved") approveByKey();
+        else if (armed) submit(armed);
         else showHint("unarmed");
         return;
       }
       if (event.key === "Escape") {
         event.preventDefault();
-        arm(null);
+        // Leaving Notes keeps a rejection being written (and its reason) in view.
+        if (!(armed === "rejected" && notesForRejection)) arm(null);
         target.blur();
         return;
       }
     }
+
+    if (target instanceof HTMLInputElement && target.id === "id_q" && leaveSearch(event)) return;
 
     if (isTyping(target) || event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     const dialog = document.getElementById("keys-help");
@@ -108,7 +163,7 @@
     switch (event.key) {
       case "a":
         if (!decisionForm()) return;
-        submit("approved");
+        approveByKey();
         break;
       case "r":
         if (!decisionForm()) return;
@@ -139,6 +194,13 @@
     event.preventDefault();
   });
 
+  document.addEventListener("input", function (event) {
+    const target = event.target;
+    if (!(target instanceof HTMLTextAreaElement) || target.name !== "notes" || !target.closest("[data-decision-form]")) return;
+    if (target.value.trim() === "") notesForRejection = false;
+    else if (armed === "rejected") notesForRejection = true;
+  });
+
   document.addEventListener("click", function (event) {
     if (event.target instanceof Element && event.target.closest("[data-keys-help]")) toggleHelp();
   });
@@ -157,6 +219,15 @@
     });
   });
 
+  // A page that answered a refused decision without htmx names the decision being prepared too.
+  (function resumePreparedDecision() {
+    const form = decisionForm();
+    const notes = notesField();
+    if (!form || !form.dataset.prepared) return;
+    notesForRejection = form.dataset.prepared === "rejected" && notes !== null && notes.value.trim() !== "";
+    arm(form.dataset.prepared);
+  })();
+
   // --- htmx -------------------------------------------------------------------
 
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -169,9 +240,15 @@
   // into text. Focus the new item's heading instead (or the field the server
   // marked autofocus, when a decision was refused).
   document.addEventListener("htmx:afterSwap", function (event) {
+    if (Date.now() < selectFirstMatchUntil && queueResults()) focusFirstMatch();
     const panel = document.getElementById("review");
     if (!panel || !(event.target instanceof Element) || !panel.contains(event.target) && event.target !== panel) return;
-    arm(null);
+    // A refused decision comes back naming the decision it was (data-prepared): keep preparing it.
+    const form = decisionForm();
+    const notes = notesField();
+    const prepared = form && form.dataset.prepared ? form.dataset.prepared : null;
+    notesForRejection = prepared === "rejected" && notes !== null && notes.value.trim() !== "";
+    arm(prepared);
     const target = panel.querySelector("[autofocus]") || panel.querySelector("h1");
     if (target) target.focus({ preventScroll: true });
     window.scrollTo({ top: 0 });
