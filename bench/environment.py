@@ -76,6 +76,27 @@ def recreate_database(name: str) -> None:
         conn.execute(f'create database "{name}"')
 
 
+def drop_database(name: str) -> None:
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def run_database_name(prefix: str) -> str:
+    """A database name no other run uses: smoke runs in the suite never touch a kept `--reuse` database."""
+    return f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+
+
+@contextmanager
+def tiny_database(prefix: str, *, artifacts: int, pending: int | None = None):
+    """A freshly built and seeded database of this run's own (a smoke run's); dropped at the end."""
+    name = run_database_name(prefix)
+    try:
+        build_database(name, artifacts=artifacts, pending=pending)
+        yield name
+    finally:
+        drop_database(name)
+
+
 def apply_sql_seconds(name: str = "bench_apply_sql", runs: int = 3) -> dict:
     """Medians of `manage.py apply_sql` on an empty database and of a second run with nothing to do.
 
@@ -90,8 +111,7 @@ def apply_sql_seconds(name: str = "bench_apply_sql", runs: int = 3) -> dict:
         fresh.append(time.perf_counter() - started)
         files.append(sum(int(ms) for ms in re.findall(r"OK \((\d+) ms\)", output)) / 1000)
         noop.append(timed_manage("apply_sql", database=name))
-    with psycopg.connect(server_url(), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(name)
     return {
         "apply_sql_fresh_s": statistics.median(fresh),
         "apply_sql_files_s": statistics.median(files),
@@ -152,14 +172,19 @@ def production_env(database: str) -> dict:
     }
 
 
+def collect_static(env: dict) -> None:
+    """With DEBUG off the pages link the hashed names collectstatic writes (a page without them is a 500)."""
+    subprocess.run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
 @contextmanager
 def gunicorn_server(database: str):
     """Gunicorn with the repository's config, 2 workers, DEBUG off; yields its base URL."""
     port = free_port()
     env = production_env(database)
-    subprocess.run(
-        [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
+    collect_static(env)
     process = subprocess.Popen(
         [
             PYTHON,
@@ -240,8 +265,11 @@ def cookie_value(set_cookies: list[str], name: str) -> str | None:
 def log_in(base: str, username: str) -> tuple[str, str]:
     """Log in through the login form; returns (Cookie header, CSRF token)."""
     status, headers, body = get(base, "/login/")
+    form_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if status != 200 or not form_token:
+        raise RuntimeError(f"the login page answered HTTP {status} without a form")
     csrf = cookie_value(headers["set-cookie-all"], "csrftoken")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    token = form_token.group(1)
     status, headers = post(
         base,
         "/login/",
