@@ -113,6 +113,7 @@ def apply_sql_seconds(name: str = "bench_apply_sql", runs: int = 3) -> dict:
         noop.append(timed_manage("apply_sql", database=name))
     drop_database(name)
     return {
+        "runs": runs,
         "apply_sql_fresh_s": statistics.median(fresh),
         "apply_sql_files_s": statistics.median(files),
         "apply_sql_noop_s": statistics.median(noop),

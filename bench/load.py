@@ -3,8 +3,12 @@
     python -m bench.load                # small and large scale, 5 rounds of 10 s per page
     python -m bench.load --reuse        # keep already-seeded databases (seeding 1M takes minutes)
     python -m bench.load --large 100000 --rounds 3 --seconds 5   # a quicker look
+    python -m bench.load --smoke        # every step at a few hundred rows, one round of 1 s: seconds
 
-Prints one table, ratios first, then this machine's absolute figures.
+Prints one table, ratios first, then this machine's absolute figures. Exits
+non-zero when a decision round did not decide every item exactly once. A smoke
+run works in databases of its own, dropped at the end, and its ratios mean
+nothing at that size: it shows that every step still runs and checks out.
 """
 
 import argparse
@@ -15,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 from bench.drivers import SqlDecisions, decisions_per_second, pending_ids, wrk, wrk_decisions
 from bench.environment import (
@@ -26,13 +31,16 @@ from bench.environment import (
     build_database,
     database_is_seeded,
     database_url,
+    drop_database,
     get,
     gunicorn_server,
     log_in,
     reset_passwords,
+    run_database_name,
 )
 
 DEEP_PAGES = 20
+SMOKE_SIZES = {"small": 300, "large": 600, "rounds": 1, "seconds": 1, "decision_items": 200, "decision_rounds": 1}
 
 
 def prepare(name: str, artifacts: int, *, reuse: bool, pending: int | None = None) -> None:
@@ -77,8 +85,9 @@ def query_counts(database: str) -> dict:
         env={**os.environ, "DATABASE_URL": database_url(database), "DJANGO_SETTINGS_MODULE": "bench.settings"},
         capture_output=True,
         text=True,
-        check=True,
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.query_counts failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -201,13 +210,29 @@ def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times:
     ]
     lines.append(
         f"apply_sql on an empty database: {apply_times['apply_sql_fresh_s']:.2f} s "
-        f"(the six files {apply_times['apply_sql_files_s'] * 1000:.0f} ms); "
-        f"a no-op run: {apply_times['apply_sql_noop_s']:.2f} s (medians of 3, each a whole `manage.py` process)"
+        f"(the SQL files {apply_times['apply_sql_files_s'] * 1000:.0f} ms); "
+        f"a no-op run: {apply_times['apply_sql_noop_s']:.2f} s "
+        f"(medians of {apply_times['runs']}, each a whole `manage.py` process)"
     )
     return "\n".join(lines)
 
 
-def main() -> None:
+@contextmanager
+def run_databases(*, smoke: bool):
+    """The run's database names: fixed ones a later --reuse finds, or a smoke run's own, dropped at the end."""
+    names = {role: f"bench_{role}" for role in ("small", "large", "decisions", "apply_sql")}
+    if not smoke:
+        yield names
+        return
+    names = {role: run_database_name(name) for role, name in names.items()}
+    try:
+        yield names
+    finally:
+        for name in names.values():
+            drop_database(name)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=1_000_000)
@@ -216,22 +241,34 @@ def main() -> None:
     parser.add_argument("--decision-items", type=int, default=2_000)
     parser.add_argument("--decision-rounds", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="reuse seeded databases of the same size")
+    parser.add_argument(
+        "--smoke", action="store_true", help="every step at a few hundred rows, one round of 1 s (overrides sizes)"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE_SIZES, reuse=False)
+    return args
 
+
+def main() -> None:
+    args = parse_args()
     started = time.perf_counter()
-    print("Preparing databases")
-    apply_times = apply_sql_seconds()
-    prepare("bench_small", args.small, reuse=args.reuse)
-    prepare("bench_large", args.large, reuse=args.reuse)
-    print("Measuring pages")
-    small = measure_pages("bench_small", rounds=args.rounds, seconds=args.seconds)
-    large = measure_pages("bench_large", rounds=args.rounds, seconds=args.seconds)
-    counts = query_counts("bench_large")
-    print("Measuring decisions")
-    decisions = measure_decisions("bench_decisions", items=args.decision_items, rounds=args.decision_rounds)
+    with run_databases(smoke=args.smoke) as names:
+        print("Preparing databases")
+        apply_times = apply_sql_seconds(names["apply_sql"], runs=1 if args.smoke else 3)
+        prepare(names["small"], args.small, reuse=args.reuse)
+        prepare(names["large"], args.large, reuse=args.reuse)
+        print("Measuring pages")
+        small = measure_pages(names["small"], rounds=args.rounds, seconds=args.seconds)
+        large = measure_pages(names["large"], rounds=args.rounds, seconds=args.seconds)
+        counts = query_counts(names["large"])
+        print("Measuring decisions")
+        decisions = measure_decisions(names["decisions"], items=args.decision_items, rounds=args.decision_rounds)
     print()
     print(report(small, large, counts, decisions, apply_times, args))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    if any(not check.endswith(": OK") for check in decisions["checks"]):
+        raise SystemExit("a decision round did not decide every item exactly once")
 
 
 if __name__ == "__main__":
