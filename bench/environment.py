@@ -44,6 +44,11 @@ def database_url(name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+def maintenance_url() -> str:
+    """The server's `postgres` database: where databases are created and dropped (never one of them)."""
+    return database_url("postgres")
+
+
 def manage(*args: str, database: str, check: bool = True, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [PYTHON, "manage.py", *args],
@@ -71,13 +76,13 @@ def database_is_seeded(name: str, artifacts: int) -> bool:
 
 
 def recreate_database(name: str) -> None:
-    with psycopg.connect(server_url(), autocommit=True) as conn:
+    with psycopg.connect(maintenance_url(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
         conn.execute(f'create database "{name}"')
 
 
 def drop_database(name: str) -> None:
-    with psycopg.connect(server_url(), autocommit=True) as conn:
+    with psycopg.connect(maintenance_url(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
@@ -87,11 +92,11 @@ def run_database_name(prefix: str) -> str:
 
 
 @contextmanager
-def tiny_database(prefix: str, *, artifacts: int, pending: int | None = None):
+def tiny_database(prefix: str, *, artifacts: int, pending: int | None = None, log=print):
     """A freshly built and seeded database of this run's own (a smoke run's); dropped at the end."""
     name = run_database_name(prefix)
     try:
-        build_database(name, artifacts=artifacts, pending=pending)
+        build_database(name, template=None, artifacts=artifacts, pending=pending, log=log)
         yield name
     finally:
         drop_database(name)
@@ -120,37 +125,59 @@ def apply_sql_seconds(name: str = "bench_apply_sql", runs: int = 3) -> dict:
     }
 
 
-def build_database(name: str, *, artifacts: int, pending: int | None = None, log=print) -> None:
-    """A fresh database at this scale, built as a deployer would: apply_sql, migrate, then seed_bulk."""
-    recreate_database(name)
-    manage("apply_sql", database=name)
-    manage("migrate", "--noinput", database=name)
-    seed_args = ["seed_bulk", "--artifacts", str(artifacts)]
-    if pending is not None:
-        seed_args += ["--pending", str(pending)]
+# The benchmark's reviewers and a staff superuser, all with this run's password,
+# hashed once (the app's hasher is slow on purpose; logins still pay it).
+USERS_SCRIPT = (
+    "from django.contrib.auth.hashers import make_password\n"
+    "from django.contrib.auth.models import Group, User\n"
+    "reviewers = Group.objects.get(name='Reviewers')\n"
+    f"hashed = make_password({BENCH_PASSWORD!r})\n"
+    f"for username in {REVIEWERS!r}:\n"
+    "    user, _ = User.objects.get_or_create(username=username)\n"
+    "    user.password = hashed; user.save(); user.groups.add(reviewers)\n"
+    f"ops, _ = User.objects.get_or_create(username={OPS_USER!r})\n"
+    "ops.is_staff = ops.is_superuser = True; ops.password = hashed; ops.save()\n"
+)
+
+
+@contextmanager
+def schema_template(prefix: str = "bench_schema"):
+    """An empty database built as a deployer builds one (apply_sql, then migrate), dropped at the end.
+
+    The run's databases are copies of it (CREATE DATABASE ... TEMPLATE): the
+    same schema without two Django start-ups per database.
+    """
+    name = run_database_name(prefix)
+    try:
+        recreate_database(name)
+        manage("apply_sql", database=name)
+        manage("migrate", "--noinput", database=name)
+        yield name
+    finally:
+        drop_database(name)
+
+
+def build_database(name: str, *, template: str | None, artifacts: int, pending: int | None = None, log=print) -> None:
+    """A fresh database at this scale: the schema (a copy of `template`, or apply_sql and migrate), seed_bulk, users."""
+    if template:
+        with psycopg.connect(maintenance_url(), autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+            conn.execute(f'create database "{name}" template "{template}"')
+    else:
+        recreate_database(name)
+        manage("apply_sql", database=name)
+        manage("migrate", "--noinput", database=name)
     started = time.perf_counter()
-    manage(*seed_args, database=name)
-    log(f"  {name}: seeded {artifacts:,} artifacts in {time.perf_counter() - started:.1f} s")
-    create_users(name)
-
-
-def create_users(name: str) -> None:
-    script = (
-        "from django.contrib.auth.models import Group, User\n"
-        "reviewers = Group.objects.get(name='Reviewers')\n"
-        f"password = {BENCH_PASSWORD!r}\n"
-        f"for username in {REVIEWERS!r}:\n"
-        "    user, _ = User.objects.get_or_create(username=username)\n"
-        "    user.set_password(password); user.save(); user.groups.add(reviewers)\n"
-        f"ops, _ = User.objects.get_or_create(username={OPS_USER!r})\n"
-        "ops.is_staff = ops.is_superuser = True; ops.set_password(password); ops.save()\n"
-    )
-    manage("shell", "-c", script, database=name)
+    # One process for seed_bulk and the users: Django starts once.
+    seed = f"from django.core.management import call_command\ncall_command('seed_bulk', artifacts={artifacts}"
+    seed += f", pending={pending})\n" if pending is not None else ")\n"
+    manage("shell", "-c", seed + USERS_SCRIPT, database=name)
+    log(f"  {name}: seeded {artifacts:,} artifacts and the users in {time.perf_counter() - started:.1f} s")
 
 
 def reset_passwords(name: str) -> None:
     """A reused database keeps its users; this run's password is new."""
-    create_users(name)
+    manage("shell", "-c", USERS_SCRIPT, database=name)
 
 
 def free_port() -> int:
@@ -173,8 +200,17 @@ def production_env(database: str) -> dict:
     }
 
 
+_static_collected: set[str] = set()
+
+
 def collect_static(env: dict) -> None:
-    """With DEBUG off the pages link the hashed names collectstatic writes (a page without them is a 500)."""
+    """With DEBUG off the pages link the hashed names collectstatic writes (a page without them is a 500).
+
+    Once per run and STATIC_ROOT: the files do not change during a run.
+    """
+    if env.get("STATIC_ROOT", "") in _static_collected:
+        return
+    _static_collected.add(env.get("STATIC_ROOT", ""))
     subprocess.run(
         [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
     )

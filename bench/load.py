@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from bench.drivers import SqlDecisions, decisions_per_second, pending_ids, wrk, wrk_decisions
@@ -37,18 +38,19 @@ from bench.environment import (
     log_in,
     reset_passwords,
     run_database_name,
+    schema_template,
 )
 
 DEEP_PAGES = 20
 SMOKE_SIZES = {"small": 300, "large": 600, "rounds": 1, "seconds": 1, "decision_items": 200, "decision_rounds": 1}
 
 
-def prepare(name: str, artifacts: int, *, reuse: bool, pending: int | None = None) -> None:
+def prepare(name: str, artifacts: int, *, template: str, reuse: bool, pending: int | None = None) -> None:
     if reuse and database_is_seeded(name, artifacts):
         print(f"  {name}: reusing {artifacts:,} artifacts")
         reset_passwords(name)
         return
-    build_database(name, artifacts=artifacts, pending=pending)
+    build_database(name, template=template, artifacts=artifacts, pending=pending)
 
 
 def deep_queue_path(base: str, cookie: str) -> str:
@@ -118,17 +120,18 @@ def measure_pages(database: str, *, rounds: int, seconds: int) -> dict[str, list
     return results
 
 
-def measure_decisions(database: str, *, items: int, rounds: int) -> dict:
+def measure_decisions(database: str, *, template: str, items: int, rounds: int) -> dict:
     http_rates, sql_rates, checks = [], [], []
     for _ in range(rounds):
-        prepare(database, items, reuse=False, pending=items)
+        prepare(database, items, template=template, reuse=False, pending=items)
         ids = pending_ids(database)
-        with gunicorn_server(database) as base:
-            sessions = [log_in(base, username) for username in REVIEWERS]
+        with gunicorn_server(database) as base, ThreadPoolExecutor(max_workers=2) as logins:
+            # Two at a time, one per worker: each login checks a slow password hash.
+            sessions = list(logins.map(lambda username: log_in(base, username), REVIEWERS))
             rate, outcomes = wrk_decisions(base, sessions, ids)
         http_rates.append(rate)
         checks.append(decided_exactly_once(database, items, outcomes))
-        prepare(database, items, reuse=False, pending=items)
+        prepare(database, items, template=template, reuse=False, pending=items)
         rate, outcomes = decisions_per_second(pending_ids(database), SqlDecisions(database))
         sql_rates.append(rate)
         if outcomes["won"] != items:
@@ -253,17 +256,19 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     started = time.perf_counter()
-    with run_databases(smoke=args.smoke) as names:
+    with run_databases(smoke=args.smoke) as names, schema_template() as template:
         print("Preparing databases")
         apply_times = apply_sql_seconds(names["apply_sql"], runs=1 if args.smoke else 3)
-        prepare(names["small"], args.small, reuse=args.reuse)
-        prepare(names["large"], args.large, reuse=args.reuse)
+        prepare(names["small"], args.small, template=template, reuse=args.reuse)
+        prepare(names["large"], args.large, template=template, reuse=args.reuse)
         print("Measuring pages")
         small = measure_pages(names["small"], rounds=args.rounds, seconds=args.seconds)
         large = measure_pages(names["large"], rounds=args.rounds, seconds=args.seconds)
         counts = query_counts(names["large"])
         print("Measuring decisions")
-        decisions = measure_decisions(names["decisions"], items=args.decision_items, rounds=args.decision_rounds)
+        decisions = measure_decisions(
+            names["decisions"], template=template, items=args.decision_items, rounds=args.decision_rounds
+        )
     print()
     print(report(small, large, counts, decisions, apply_times, args))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
