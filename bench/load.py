@@ -42,7 +42,9 @@ from bench.environment import (
 )
 
 DEEP_PAGES = 20
-SMOKE_SIZES = {"small": 300, "large": 600, "rounds": 1, "seconds": 1, "decision_items": 200, "decision_rounds": 1}
+# One wrk connection per page: the code path without two workers saturating the machine for the run's 12 s.
+SMOKE_SIZES = {"small": 300, "large": 600, "rounds": 1, "seconds": 1, "connections": 1}
+SMOKE_SIZES |= {"decision_items": 100, "decision_rounds": 1}
 
 
 def prepare(name: str, artifacts: int, *, template: str, reuse: bool, pending: int | None = None) -> None:
@@ -93,7 +95,7 @@ def query_counts(database: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure_pages(database: str, *, rounds: int, seconds: int) -> dict[str, list[dict]]:
+def measure_pages(database: str, *, rounds: int, seconds: int, connections: int) -> dict[str, list[dict]]:
     with gunicorn_server(database) as base:
         reviewer_cookie, _ = log_in(base, REVIEWERS[0])
         ops_cookie, _ = log_in(base, OPS_USER)
@@ -115,7 +117,7 @@ def measure_pages(database: str, *, rounds: int, seconds: int) -> dict[str, list
         for round_number in range(rounds):
             # Interleaved, so that drift on the machine touches every page alike.
             for name, (path, cookie) in pages.items():
-                results[name].append(wrk(base + path, cookie, seconds=seconds))
+                results[name].append(wrk(base + path, cookie, seconds=seconds, connections=connections))
             print(f"  {database}: round {round_number + 1}/{rounds} done")
     return results
 
@@ -178,7 +180,7 @@ def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times:
     ]
     lines = [
         f"Flow Review load benchmark: small {args.small:,} / large {args.large:,} artifacts, "
-        f"{args.rounds} rounds × {args.seconds} s per page, medians",
+        f"{args.rounds} rounds × {args.seconds} s per page, wrk -c{args.connections}, medians",
         "",
         "| ratio | value | target | met |",
         "|---|---|---|---|",
@@ -241,6 +243,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections per page (default 4)")
     parser.add_argument("--decision-items", type=int, default=2_000)
     parser.add_argument("--decision-rounds", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="reuse seeded databases of the same size")
@@ -262,8 +265,9 @@ def main() -> None:
         prepare(names["small"], args.small, template=template, reuse=args.reuse)
         prepare(names["large"], args.large, template=template, reuse=args.reuse)
         print("Measuring pages")
-        small = measure_pages(names["small"], rounds=args.rounds, seconds=args.seconds)
-        large = measure_pages(names["large"], rounds=args.rounds, seconds=args.seconds)
+        pace = {"rounds": args.rounds, "seconds": args.seconds, "connections": args.connections}
+        small = measure_pages(names["small"], **pace)
+        large = measure_pages(names["large"], **pace)
         counts = query_counts(names["large"])
         print("Measuring decisions")
         decisions = measure_decisions(
