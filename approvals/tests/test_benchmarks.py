@@ -60,12 +60,14 @@ class SmokeRun:
 
 
 @pytest.fixture(scope="module")
-def smoke_runs(bench_env, tmp_path_factory) -> dict[str, SmokeRun]:
+def smoke_runs(request, bench_env, tmp_path_factory) -> dict[str, SmokeRun]:
     """Every smoke run started at once: each spends most of its time waiting (Django start-ups,
     servers starting, wrk's fixed second), so together they take little longer than the longest.
     Each has its own files (collectstatic's output among them); the databases are each run's own."""
     runs = {}
-    for module in SMOKE_MODULES:
+    # Only the runs whose tests were selected (named test_<module>_smoke_...).
+    selected = " ".join(item.name for item in request.session.items)
+    for module in (m for m in SMOKE_MODULES if f"test_{m.removeprefix('bench.')}_smoke_" in selected):
         folder = tmp_path_factory.mktemp(module.replace(".", "-"))
         stdout, stderr = folder / "stdout", folder / "stderr"
         env = bench_env | {"STATIC_ROOT": str(folder / "static")}
