@@ -25,7 +25,8 @@ from approvals.tests.scratch_database import ScratchDatabase
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS_DOC = ROOT / "docs" / "benchmarks.md"
+# Where the benchmarks' commands are written down for people to copy.
+COMMAND_DOCS = (ROOT / "docs" / "benchmarks.md", ROOT / "README.md")
 # Modules an entry point runs in a process of its own; not benchmarks to start by hand.
 HELPERS = {"bench.query_counts": "bench.load counts queries with it"}
 SMOKE_MODULES = ("bench.load", "bench.serve_file", "bench.ops_console", "bench.explain")
@@ -144,21 +145,22 @@ def help_text(module: str) -> str:
     return result.stdout
 
 
-def documented_commands() -> list[tuple[str, list[str]]]:
-    """(module, flags) of every `python -m bench.X ...` in docs/benchmarks.md, up to a redirect or a pipe."""
+def documented_commands(doc: Path) -> list[tuple[str, list[str]]]:
+    """(module, flags) of every `python -m bench.X ...` in `doc`, up to a redirect, a pipe or a comment."""
     commands = []
-    for module, rest in re.findall(r"python -m (bench\.\w+)([^\n`]*)", BENCHMARKS_DOC.read_text()):
+    for module, rest in re.findall(r"python -m (bench\.\w+)([^\n`]*)", doc.read_text()):
         words = shlex.split(re.split(r"[>|;#]|&&", rest)[0])
         commands.append((module, [word.split("=")[0] for word in words if word.startswith("--")]))
     return commands
 
 
-def test_every_command_in_the_benchmarks_doc_names_a_module_and_flags_that_exist():
-    commands = documented_commands()
+@pytest.mark.parametrize("doc", COMMAND_DOCS, ids=lambda doc: doc.name)
+def test_every_documented_benchmark_command_names_a_module_and_flags_that_exist(doc):
+    commands = documented_commands(doc)
     assert {module for module, _ in commands} >= {"bench.load", "bench.serve_file", "bench.ops_console"}
     for module, flags in commands:
         offered = set(re.findall(r"(?<![\w-])--[\w-]+", help_text(module)))
-        assert set(flags) <= offered, f"docs/benchmarks.md runs {module} with {flags}; it offers {sorted(offered)}"
+        assert set(flags) <= offered, f"{doc.name} runs {module} with {flags}; it offers {sorted(offered)}"
 
 
 def entry_points() -> list[str]:
