@@ -205,21 +205,25 @@ def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times:
             lines.append(
                 f"| {name} | {scale} | {med(values, 'p50'):.2f} | {med(values, 'p99'):.2f} | {med(values, 'rps'):.0f} |"
             )
-    lines += [
-        "",
+    lines += ["", decisions_line(decisions), apply_sql_line(apply_times)]
+    return "\n".join(lines)
+
+
+def decisions_line(decisions: dict) -> str:
+    rounds = ", ".join(f"{h:.0f} vs {s:.0f}" for h, s in zip(decisions["http"], decisions["sql"], strict=True))
+    return (
         f"Decisions: HTTP {statistics.median(decisions['http']):.0f}/s, raw SQL "
-        f"{statistics.median(decisions['sql']):.0f}/s (rounds: "
-        + ", ".join(f"{h:.0f} vs {s:.0f}" for h, s in zip(decisions["http"], decisions["sql"], strict=True))
-        + "); "
-        + "; ".join(decisions["checks"]),
-    ]
-    lines.append(
+        f"{statistics.median(decisions['sql']):.0f}/s (rounds: {rounds}); " + "; ".join(decisions["checks"])
+    )
+
+
+def apply_sql_line(apply_times: dict) -> str:
+    return (
         f"apply_sql on an empty database: {apply_times['apply_sql_fresh_s']:.2f} s "
         f"(the SQL files {apply_times['apply_sql_files_s'] * 1000:.0f} ms); "
         f"a no-op run: {apply_times['apply_sql_noop_s']:.2f} s "
         f"(medians of {apply_times['runs']}, each a whole `manage.py` process)"
     )
-    return "\n".join(lines)
 
 
 @contextmanager
