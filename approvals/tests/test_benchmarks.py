@@ -27,8 +27,11 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 # Where the benchmarks' commands are written down for people to copy.
 COMMAND_DOCS = (ROOT / "docs" / "benchmarks.md", ROOT / "README.md")
-# Modules an entry point runs in a process of its own; not benchmarks to start by hand.
-HELPERS = {"bench.query_counts": "bench.load counts queries with it"}
+# Modules in bench/ run with `python -m` that are not benchmarks, and why.
+NOT_BENCHMARKS = {
+    "bench.query_counts": "bench.load runs it in a process of its own to count queries",
+    "bench.example_agent": "the example pipeline agent (issue 15) a developer runs beside the app",
+}
 SMOKE_MODULES = ("bench.load", "bench.serve_file", "bench.ops_console", "bench.explain")
 LOAD_PAGES = {"floor", "queue", "queue_deep", "queue_filtered", "review", "admin_pending"}
 NUMBER = r"[\d.,]+"
@@ -164,13 +167,9 @@ def test_every_documented_benchmark_command_names_a_module_and_flags_that_exist(
 
 
 def entry_points() -> list[str]:
-    modules = (f"bench.{path.stem}" for path in sorted((ROOT / "bench").glob("*.py")))
-    return [
-        module
-        for module in modules
-        if module not in HELPERS
-        and 'if __name__ == "__main__":' in (ROOT / f"{module.replace('.', '/')}.py").read_text()
-    ]
+    """bench/ modules run with `python -m`, the ones that are not benchmarks left out."""
+    runnable = [path.stem for path in (ROOT / "bench").glob("*.py") if 'if __name__ == "__main__":' in path.read_text()]
+    return sorted(f"bench.{stem}" for stem in runnable if f"bench.{stem}" not in NOT_BENCHMARKS)
 
 
 def test_every_benchmark_entry_point_offers_a_smoke_mode():
