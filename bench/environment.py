@@ -44,6 +44,11 @@ def database_url(name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+def maintenance_url() -> str:
+    """The server's `postgres` database: where databases are created and dropped (never one of them)."""
+    return database_url("postgres")
+
+
 def manage(*args: str, database: str, check: bool = True, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [PYTHON, "manage.py", *args],
@@ -71,9 +76,30 @@ def database_is_seeded(name: str, artifacts: int) -> bool:
 
 
 def recreate_database(name: str) -> None:
-    with psycopg.connect(server_url(), autocommit=True) as conn:
+    with psycopg.connect(maintenance_url(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
         conn.execute(f'create database "{name}"')
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(maintenance_url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def run_database_name(prefix: str) -> str:
+    """A database name no other run uses: smoke runs in the suite never touch a kept `--reuse` database."""
+    return f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+
+
+@contextmanager
+def tiny_database(prefix: str, *, artifacts: int, pending: int | None = None, log=print):
+    """A freshly built and seeded database of this run's own (a smoke run's); dropped at the end."""
+    name = run_database_name(prefix)
+    try:
+        build_database(name, template=None, artifacts=artifacts, pending=pending, log=log)
+        yield name
+    finally:
+        drop_database(name)
 
 
 def apply_sql_seconds(name: str = "bench_apply_sql", runs: int = 3) -> dict:
@@ -90,46 +116,68 @@ def apply_sql_seconds(name: str = "bench_apply_sql", runs: int = 3) -> dict:
         fresh.append(time.perf_counter() - started)
         files.append(sum(int(ms) for ms in re.findall(r"OK \((\d+) ms\)", output)) / 1000)
         noop.append(timed_manage("apply_sql", database=name))
-    with psycopg.connect(server_url(), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(name)
     return {
+        "runs": runs,
         "apply_sql_fresh_s": statistics.median(fresh),
         "apply_sql_files_s": statistics.median(files),
         "apply_sql_noop_s": statistics.median(noop),
     }
 
 
-def build_database(name: str, *, artifacts: int, pending: int | None = None, log=print) -> None:
-    """A fresh database at this scale, built as a deployer would: apply_sql, migrate, then seed_bulk."""
-    recreate_database(name)
-    manage("apply_sql", database=name)
-    manage("migrate", "--noinput", database=name)
-    seed_args = ["seed_bulk", "--artifacts", str(artifacts)]
-    if pending is not None:
-        seed_args += ["--pending", str(pending)]
+# The benchmark's reviewers and a staff superuser, all with this run's password,
+# hashed once (the app's hasher is slow on purpose; logins still pay it).
+USERS_SCRIPT = (
+    "from django.contrib.auth.hashers import make_password\n"
+    "from django.contrib.auth.models import Group, User\n"
+    "reviewers = Group.objects.get(name='Reviewers')\n"
+    f"hashed = make_password({BENCH_PASSWORD!r})\n"
+    f"for username in {REVIEWERS!r}:\n"
+    "    user, _ = User.objects.get_or_create(username=username)\n"
+    "    user.password = hashed; user.save(); user.groups.add(reviewers)\n"
+    f"ops, _ = User.objects.get_or_create(username={OPS_USER!r})\n"
+    "ops.is_staff = ops.is_superuser = True; ops.password = hashed; ops.save()\n"
+)
+
+
+@contextmanager
+def schema_template(prefix: str = "bench_schema"):
+    """An empty database built as a deployer builds one (apply_sql, then migrate), dropped at the end.
+
+    The run's databases are copies of it (CREATE DATABASE ... TEMPLATE): the
+    same schema without two Django start-ups per database.
+    """
+    name = run_database_name(prefix)
+    try:
+        recreate_database(name)
+        manage("apply_sql", database=name)
+        manage("migrate", "--noinput", database=name)
+        yield name
+    finally:
+        drop_database(name)
+
+
+def build_database(name: str, *, template: str | None, artifacts: int, pending: int | None = None, log=print) -> None:
+    """A fresh database at this scale: the schema (a copy of `template`, or apply_sql and migrate), seed_bulk, users."""
+    if template:
+        with psycopg.connect(maintenance_url(), autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+            conn.execute(f'create database "{name}" template "{template}"')
+    else:
+        recreate_database(name)
+        manage("apply_sql", database=name)
+        manage("migrate", "--noinput", database=name)
     started = time.perf_counter()
-    manage(*seed_args, database=name)
-    log(f"  {name}: seeded {artifacts:,} artifacts in {time.perf_counter() - started:.1f} s")
-    create_users(name)
-
-
-def create_users(name: str) -> None:
-    script = (
-        "from django.contrib.auth.models import Group, User\n"
-        "reviewers = Group.objects.get(name='Reviewers')\n"
-        f"password = {BENCH_PASSWORD!r}\n"
-        f"for username in {REVIEWERS!r}:\n"
-        "    user, _ = User.objects.get_or_create(username=username)\n"
-        "    user.set_password(password); user.save(); user.groups.add(reviewers)\n"
-        f"ops, _ = User.objects.get_or_create(username={OPS_USER!r})\n"
-        "ops.is_staff = ops.is_superuser = True; ops.set_password(password); ops.save()\n"
-    )
-    manage("shell", "-c", script, database=name)
+    # One process for seed_bulk and the users: Django starts once.
+    seed = f"from django.core.management import call_command\ncall_command('seed_bulk', artifacts={artifacts}"
+    seed += f", pending={pending})\n" if pending is not None else ")\n"
+    manage("shell", "-c", seed + USERS_SCRIPT, database=name)
+    log(f"  {name}: seeded {artifacts:,} artifacts and the users in {time.perf_counter() - started:.1f} s")
 
 
 def reset_passwords(name: str) -> None:
     """A reused database keeps its users; this run's password is new."""
-    create_users(name)
+    manage("shell", "-c", USERS_SCRIPT, database=name)
 
 
 def free_port() -> int:
@@ -152,14 +200,28 @@ def production_env(database: str) -> dict:
     }
 
 
+_static_collected: set[str] = set()
+
+
+def collect_static(env: dict) -> None:
+    """With DEBUG off the pages link the hashed names collectstatic writes (a page without them is a 500).
+
+    Once per run and STATIC_ROOT: the files do not change during a run.
+    """
+    if env.get("STATIC_ROOT", "") in _static_collected:
+        return
+    _static_collected.add(env.get("STATIC_ROOT", ""))
+    subprocess.run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
 @contextmanager
 def gunicorn_server(database: str):
     """Gunicorn with the repository's config, 2 workers, DEBUG off; yields its base URL."""
     port = free_port()
     env = production_env(database)
-    subprocess.run(
-        [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
+    collect_static(env)
     process = subprocess.Popen(
         [
             PYTHON,
@@ -240,8 +302,11 @@ def cookie_value(set_cookies: list[str], name: str) -> str | None:
 def log_in(base: str, username: str) -> tuple[str, str]:
     """Log in through the login form; returns (Cookie header, CSRF token)."""
     status, headers, body = get(base, "/login/")
+    form_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if status != 200 or not form_token:
+        raise RuntimeError(f"the login page answered HTTP {status} without a form")
     csrf = cookie_value(headers["set-cookie-all"], "csrftoken")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    token = form_token.group(1)
     status, headers = post(
         base,
         "/login/",

@@ -3,8 +3,12 @@
     python -m bench.load                # small and large scale, 5 rounds of 10 s per page
     python -m bench.load --reuse        # keep already-seeded databases (seeding 1M takes minutes)
     python -m bench.load --large 100000 --rounds 3 --seconds 5   # a quicker look
+    python -m bench.load --smoke        # every step at a few hundred rows, one round of 1 s: seconds
 
-Prints one table, ratios first, then this machine's absolute figures.
+Prints one table, ratios first, then this machine's absolute figures. Exits
+non-zero when a decision round did not decide every item exactly once. A smoke
+run works in databases of its own, dropped at the end, and its ratios mean
+nothing at that size: it shows that every step still runs and checks out.
 """
 
 import argparse
@@ -15,6 +19,8 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from bench.drivers import SqlDecisions, decisions_per_second, pending_ids, wrk, wrk_decisions
 from bench.environment import (
@@ -26,21 +32,27 @@ from bench.environment import (
     build_database,
     database_is_seeded,
     database_url,
+    drop_database,
     get,
     gunicorn_server,
     log_in,
     reset_passwords,
+    run_database_name,
+    schema_template,
 )
 
 DEEP_PAGES = 20
+# One wrk connection per page: the code path without two workers saturating the machine for the run's 12 s.
+SMOKE_SIZES = {"small": 300, "large": 600, "rounds": 1, "seconds": 1, "connections": 1}
+SMOKE_SIZES |= {"decision_items": 100, "decision_rounds": 1}
 
 
-def prepare(name: str, artifacts: int, *, reuse: bool, pending: int | None = None) -> None:
+def prepare(name: str, artifacts: int, *, template: str, reuse: bool, pending: int | None = None) -> None:
     if reuse and database_is_seeded(name, artifacts):
         print(f"  {name}: reusing {artifacts:,} artifacts")
         reset_passwords(name)
         return
-    build_database(name, artifacts=artifacts, pending=pending)
+    build_database(name, template=template, artifacts=artifacts, pending=pending)
 
 
 def deep_queue_path(base: str, cookie: str) -> str:
@@ -77,12 +89,13 @@ def query_counts(database: str) -> dict:
         env={**os.environ, "DATABASE_URL": database_url(database), "DJANGO_SETTINGS_MODULE": "bench.settings"},
         capture_output=True,
         text=True,
-        check=True,
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.query_counts failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure_pages(database: str, *, rounds: int, seconds: int) -> dict[str, list[dict]]:
+def measure_pages(database: str, *, rounds: int, seconds: int, connections: int) -> dict[str, list[dict]]:
     with gunicorn_server(database) as base:
         reviewer_cookie, _ = log_in(base, REVIEWERS[0])
         ops_cookie, _ = log_in(base, OPS_USER)
@@ -104,22 +117,23 @@ def measure_pages(database: str, *, rounds: int, seconds: int) -> dict[str, list
         for round_number in range(rounds):
             # Interleaved, so that drift on the machine touches every page alike.
             for name, (path, cookie) in pages.items():
-                results[name].append(wrk(base + path, cookie, seconds=seconds))
+                results[name].append(wrk(base + path, cookie, seconds=seconds, connections=connections))
             print(f"  {database}: round {round_number + 1}/{rounds} done")
     return results
 
 
-def measure_decisions(database: str, *, items: int, rounds: int) -> dict:
+def measure_decisions(database: str, *, template: str, items: int, rounds: int) -> dict:
     http_rates, sql_rates, checks = [], [], []
     for _ in range(rounds):
-        prepare(database, items, reuse=False, pending=items)
+        prepare(database, items, template=template, reuse=False, pending=items)
         ids = pending_ids(database)
-        with gunicorn_server(database) as base:
-            sessions = [log_in(base, username) for username in REVIEWERS]
+        with gunicorn_server(database) as base, ThreadPoolExecutor(max_workers=2) as logins:
+            # Two at a time, one per worker: each login checks a slow password hash.
+            sessions = list(logins.map(lambda username: log_in(base, username), REVIEWERS))
             rate, outcomes = wrk_decisions(base, sessions, ids)
         http_rates.append(rate)
         checks.append(decided_exactly_once(database, items, outcomes))
-        prepare(database, items, reuse=False, pending=items)
+        prepare(database, items, template=template, reuse=False, pending=items)
         rate, outcomes = decisions_per_second(pending_ids(database), SqlDecisions(database))
         sql_rates.append(rate)
         if outcomes["won"] != items:
@@ -166,7 +180,7 @@ def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times:
     ]
     lines = [
         f"Flow Review load benchmark: small {args.small:,} / large {args.large:,} artifacts, "
-        f"{args.rounds} rounds × {args.seconds} s per page, medians",
+        f"{args.rounds} rounds × {args.seconds} s per page, wrk -c{args.connections}, medians",
         "",
         "| ratio | value | target | met |",
         "|---|---|---|---|",
@@ -191,47 +205,83 @@ def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times:
             lines.append(
                 f"| {name} | {scale} | {med(values, 'p50'):.2f} | {med(values, 'p99'):.2f} | {med(values, 'rps'):.0f} |"
             )
-    lines += [
-        "",
-        f"Decisions: HTTP {statistics.median(decisions['http']):.0f}/s, raw SQL "
-        f"{statistics.median(decisions['sql']):.0f}/s (rounds: "
-        + ", ".join(f"{h:.0f} vs {s:.0f}" for h, s in zip(decisions["http"], decisions["sql"], strict=True))
-        + "); "
-        + "; ".join(decisions["checks"]),
-    ]
-    lines.append(
-        f"apply_sql on an empty database: {apply_times['apply_sql_fresh_s']:.2f} s "
-        f"(the six files {apply_times['apply_sql_files_s'] * 1000:.0f} ms); "
-        f"a no-op run: {apply_times['apply_sql_noop_s']:.2f} s (medians of 3, each a whole `manage.py` process)"
-    )
+    lines += ["", decisions_line(decisions), apply_sql_line(apply_times)]
     return "\n".join(lines)
 
 
-def main() -> None:
+def decisions_line(decisions: dict) -> str:
+    rounds = ", ".join(f"{h:.0f} vs {s:.0f}" for h, s in zip(decisions["http"], decisions["sql"], strict=True))
+    return (
+        f"Decisions: HTTP {statistics.median(decisions['http']):.0f}/s, raw SQL "
+        f"{statistics.median(decisions['sql']):.0f}/s (rounds: {rounds}); " + "; ".join(decisions["checks"])
+    )
+
+
+def apply_sql_line(apply_times: dict) -> str:
+    return (
+        f"apply_sql on an empty database: {apply_times['apply_sql_fresh_s']:.2f} s "
+        f"(the SQL files {apply_times['apply_sql_files_s'] * 1000:.0f} ms); "
+        f"a no-op run: {apply_times['apply_sql_noop_s']:.2f} s "
+        f"(medians of {apply_times['runs']}, each a whole `manage.py` process)"
+    )
+
+
+@contextmanager
+def run_databases(*, smoke: bool):
+    """The run's database names: fixed ones a later --reuse finds, or a smoke run's own, dropped at the end."""
+    names = {role: f"bench_{role}" for role in ("small", "large", "decisions", "apply_sql")}
+    if not smoke:
+        yield names
+        return
+    names = {role: run_database_name(name) for role, name in names.items()}
+    try:
+        yield names
+    finally:
+        for name in names.values():
+            drop_database(name)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections per page (default 4)")
     parser.add_argument("--decision-items", type=int, default=2_000)
     parser.add_argument("--decision-rounds", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="reuse seeded databases of the same size")
+    parser.add_argument(
+        "--smoke", action="store_true", help="every step at a few hundred rows, one round of 1 s (overrides sizes)"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE_SIZES, reuse=False)
+    return args
 
+
+def main() -> None:
+    args = parse_args()
     started = time.perf_counter()
-    print("Preparing databases")
-    apply_times = apply_sql_seconds()
-    prepare("bench_small", args.small, reuse=args.reuse)
-    prepare("bench_large", args.large, reuse=args.reuse)
-    print("Measuring pages")
-    small = measure_pages("bench_small", rounds=args.rounds, seconds=args.seconds)
-    large = measure_pages("bench_large", rounds=args.rounds, seconds=args.seconds)
-    counts = query_counts("bench_large")
-    print("Measuring decisions")
-    decisions = measure_decisions("bench_decisions", items=args.decision_items, rounds=args.decision_rounds)
+    with run_databases(smoke=args.smoke) as names, schema_template() as template:
+        print("Preparing databases")
+        apply_times = apply_sql_seconds(names["apply_sql"], runs=1 if args.smoke else 3)
+        prepare(names["small"], args.small, template=template, reuse=args.reuse)
+        prepare(names["large"], args.large, template=template, reuse=args.reuse)
+        print("Measuring pages")
+        pace = {"rounds": args.rounds, "seconds": args.seconds, "connections": args.connections}
+        small = measure_pages(names["small"], **pace)
+        large = measure_pages(names["large"], **pace)
+        counts = query_counts(names["large"])
+        print("Measuring decisions")
+        decisions = measure_decisions(
+            names["decisions"], template=template, items=args.decision_items, rounds=args.decision_rounds
+        )
     print()
     print(report(small, large, counts, decisions, apply_times, args))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    if any(not check.endswith(": OK") for check in decisions["checks"]):
+        raise SystemExit("a decision round did not decide every item exactly once")
 
 
 if __name__ == "__main__":

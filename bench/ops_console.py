@@ -1,6 +1,7 @@
 """Median response times of the ops console's pages on a seeded database, in-process (Django's test Client).
 
     DATABASE_URL=postgresql://postgres@/bulk?host=$PWD/var/pgdata python -m bench.ops_console --runs 5
+    python -m bench.ops_console --smoke     # every page once on a few hundred rows of its own: seconds
 
 Logs in a staff superuser (created if missing), requests each page once to
 warm up, then `--runs` times; prints a Markdown table of the medians. Runs
@@ -14,10 +15,17 @@ import statistics
 import time
 from datetime import timedelta
 
+SMOKE_ARTIFACTS = 300
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"a database of its own ({SMOKE_ARTIFACTS} artifacts, dropped at the end), one run per page",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowsite.settings")
     os.environ.setdefault("DEBUG", "0")
@@ -26,6 +34,18 @@ def main() -> None:
     # In-process over plain HTTP: no HTTPS redirect; log lines would mix with the table.
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if not args.smoke:
+        measure(runs=args.runs)
+        return
+    from bench.environment import collect_static, database_url, tiny_database
+
+    with tiny_database("bench_ops", artifacts=SMOKE_ARTIFACTS) as name:
+        os.environ["DATABASE_URL"] = database_url(name)
+        collect_static(dict(os.environ))
+        measure(runs=1)
+
+
+def measure(*, runs: int) -> None:
     import django
 
     django.setup()
@@ -75,13 +95,13 @@ def main() -> None:
     counts = {model.__name__: model.objects.count() for model in (Artifact, Job, Approval, Run)}
     print("Rows: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
     print()
-    print(f"| page | median ms ({args.runs} runs) | min ms | max ms | SQL queries | SQL ms (median) |")
+    print(f"| page | median ms ({runs} runs) | min ms | max ms | SQL queries | SQL ms (median) |")
     print("|---|---|---|---|---|---|")
     for name, url in pages.items():
         response = client.get(url)
         assert response.status_code == 200, (name, response.status_code)
         timings, sql_timings = [], []
-        for _ in range(args.runs):
+        for _ in range(runs):
             started = time.perf_counter()
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(url)

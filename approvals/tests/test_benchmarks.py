@@ -1,0 +1,178 @@
+"""Every benchmark in bench/ runs end to end at a tiny size (`--smoke`), and docs/benchmarks.md's commands still run.
+
+Each smoke run is a process of its own, as a person would start it, against
+the test run's PostgreSQL server; it builds databases of its own there and
+drops them at the end.
+"""
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from approvals.sql_runner.runner import connection_params
+from approvals.tests.production_server import LEFT_OUT_OF_PRODUCTION
+from approvals.tests.scratch_database import ScratchDatabase
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+# Where the benchmarks' commands are written down for people to copy.
+COMMAND_DOCS = (ROOT / "docs" / "benchmarks.md", ROOT / "README.md")
+# Modules in bench/ run with `python -m` that are not benchmarks, and why.
+NOT_BENCHMARKS = {
+    "bench.query_counts": "bench.load runs it in a process of its own to count queries",
+    "bench.example_agent": "the example pipeline agent (issue 15) a developer runs beside the app",
+}
+SMOKE_MODULES = ("bench.load", "bench.serve_file", "bench.ops_console", "bench.explain")
+LOAD_PAGES = {"floor", "queue", "queue_deep", "queue_filtered", "review", "admin_pending"}
+NUMBER = r"[\d.,]+"
+
+
+@pytest.fixture(scope="module")
+def bench_env(django_db_setup) -> dict:
+    """A shell's environment, pointed at the test run's PostgreSQL server (its `postgres` database)."""
+    params = {key: value for key, value in connection_params(connections["default"]).items() if key != "dbname"}
+    server = ScratchDatabase(alias="", name="postgres", params=params).url
+    # Each benchmark chooses its own settings module, as when started from a shell.
+    left_out = LEFT_OUT_OF_PRODUCTION | {"DJANGO_SETTINGS_MODULE"}
+    env = {key: value for key, value in os.environ.items() if key not in left_out}
+    return env | {"DATABASE_URL": server, "PYTHONUNBUFFERED": "1"}
+
+
+@dataclass
+class SmokeRun:
+    command: str
+    process: subprocess.Popen
+    stdout: Path
+    stderr: Path
+
+    def output(self) -> str:
+        """Its standard output once it has ended; a failed run fails the test with what it printed."""
+        self.process.wait(timeout=300)
+        stdout, stderr = self.stdout.read_text(), self.stderr.read_text()
+        assert self.process.returncode == 0, f"{self.command} failed:\n{stdout[-4000:]}\n{stderr[-4000:]}"
+        return stdout
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(request, bench_env, tmp_path_factory) -> dict[str, SmokeRun]:
+    """Every smoke run started at once: each spends most of its time waiting (Django start-ups,
+    servers starting, wrk's fixed second), so together they take little longer than the longest.
+    Each has its own files (collectstatic's output among them); the databases are each run's own."""
+    runs = {}
+    # Only the runs whose tests were selected (named test_<module>_smoke_...).
+    selected = " ".join(item.name for item in request.session.items)
+    for module in (m for m in SMOKE_MODULES if f"test_{m.removeprefix('bench.')}_smoke_" in selected):
+        folder = tmp_path_factory.mktemp(module.replace(".", "-"))
+        stdout, stderr = folder / "stdout", folder / "stderr"
+        env = bench_env | {"STATIC_ROOT": str(folder / "static")}
+        with stdout.open("w") as out, stderr.open("w") as err:
+            process = subprocess.Popen(
+                [sys.executable, "-m", module, "--smoke"], cwd=ROOT, env=env, stdout=out, stderr=err
+            )
+        runs[module] = SmokeRun(f"python -m {module} --smoke", process, stdout, stderr)
+    yield runs
+    for run in runs.values():
+        if run.process.poll() is None:
+            run.process.send_signal(signal.SIGINT)  # KeyboardInterrupt: its finally blocks drop its databases
+            run.process.wait(timeout=60)
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """The cells of every Markdown table row in `output`, header and separator rows left out."""
+    rows = []
+    for line in output.splitlines():
+        if not line.startswith("|") or line.startswith("|---"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0] not in {"ratio", "page", "statement"}:
+            rows.append(cells)
+    return rows
+
+
+def test_load_smoke_fills_every_row_and_decides_each_item_exactly_once(smoke_runs):
+    output = smoke_runs["bench.load"].output()
+    rows = table_rows(output)
+    ratios = [row for row in rows if len(row) == 4]
+    pages = {(row[0], row[1]) for row in rows if len(row) == 5 and all(re.fullmatch(NUMBER, c) for c in row[2:])}
+    assert len(ratios) == 9
+    assert all(re.fullmatch(NUMBER + r"( / " + NUMBER + ")*", row[1]) and row[3] in {"yes", "NO"} for row in ratios)
+    assert pages == {(page, scale) for page in LOAD_PAGES for scale in ("small", "large")}
+    assert re.search(
+        r"^Decisions: HTTP \d+/s, raw SQL \d+/s .*100 decided, 0 pending, 100 redirects: OK$", output, re.M
+    )
+    assert re.search(r"^apply_sql on an empty database: [\d.]+ s", output, re.M)
+
+
+def test_serve_file_smoke_serves_the_files_bytes_to_a_reviewer_logged_in_through_the_form(smoke_runs):
+    output = smoke_runs["bench.serve_file"].output()
+    for label in ("file view (gunicorn, 1 worker)", "python -m http.server"):
+        assert re.search(rf"^{re.escape(label)} +median {NUMBER} MB/s$", output, re.M), label
+    assert re.search(rf"^throughput ratio +{NUMBER} ", output, re.M)
+    assert re.search(rf"^worker peak RSS growth +{NUMBER} MB", output, re.M)
+    assert re.search(r"^bytes checked +the whole file and a 100 kB range, both equal: OK$", output, re.M)
+
+
+def test_ops_console_smoke_times_every_page_and_counts_its_queries(smoke_runs):
+    output = smoke_runs["bench.ops_console"].output()
+    rows = table_rows(output)
+    assert len(rows) >= 15
+    for page, median, fastest, slowest, queries, sql_ms in rows:
+        assert all(re.fullmatch(r"\d+", value) for value in (median, fastest, slowest, sql_ms)), page
+        assert int(queries) > 0, page
+
+
+def test_explain_smoke_prints_every_plan_and_no_sequential_scan_of_the_big_tables(smoke_runs):
+    output = smoke_runs["bench.explain"].output()
+    summary = table_rows(output)
+    plans = re.findall(r"^## ([^\n]+)\n\n```sql\n.+?```\n\n```\n(.+?)```", output, re.M | re.S)
+    assert len(summary) == 7
+    assert [title for title, _ in plans] == [row[0] for row in summary]
+    assert all("Execution Time:" in plan for _, plan in plans)
+    assert "No plan reads approvals or artifacts sequentially." in output
+
+
+@cache
+def help_text(module: str) -> str:
+    result = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, f"python -m {module} --help failed:\n{result.stderr[-2000:]}"
+    return result.stdout
+
+
+def documented_commands(doc: Path) -> list[tuple[str, list[str]]]:
+    """(module, flags) of every `python -m bench.X ...` in `doc`, up to a redirect, a pipe or a comment."""
+    commands = []
+    for module, rest in re.findall(r"python -m (bench\.\w+)([^\n`]*)", doc.read_text()):
+        words = shlex.split(re.split(r"[>|;#]|&&", rest)[0])
+        commands.append((module, [word.split("=")[0] for word in words if word.startswith("--")]))
+    return commands
+
+
+@pytest.mark.parametrize("doc", COMMAND_DOCS, ids=lambda doc: doc.name)
+def test_every_documented_benchmark_command_names_a_module_and_flags_that_exist(doc):
+    commands = documented_commands(doc)
+    assert {module for module, _ in commands} >= {"bench.load", "bench.serve_file", "bench.ops_console"}
+    for module, flags in commands:
+        offered = set(re.findall(r"(?<![\w-])--[\w-]+", help_text(module)))
+        assert set(flags) <= offered, f"{doc.name} runs {module} with {flags}; it offers {sorted(offered)}"
+
+
+def entry_points() -> list[str]:
+    """bench/ modules run with `python -m`, the ones that are not benchmarks left out."""
+    runnable = [path.stem for path in (ROOT / "bench").glob("*.py") if 'if __name__ == "__main__":' in path.read_text()]
+    return sorted(f"bench.{stem}" for stem in runnable if f"bench.{stem}" not in NOT_BENCHMARKS)
+
+
+def test_every_benchmark_entry_point_offers_a_smoke_mode():
+    assert set(SMOKE_MODULES) <= set(entry_points())
+    for module in entry_points():
+        assert "--smoke" in help_text(module), module
