@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from approvals import views
+from approvals import team_views, views
 from approvals.files import views as file_views
 from approvals.plumbing.lockout import ThrottledLoginView
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("approvals/next/", views.approval_next, name="approval-next"),
     path("approvals/<uuid:approval_id>/", views.approval_detail, name="approval-detail"),
     path("approvals/<uuid:approval_id>/decide/", views.approval_decide, name="approval-decide"),
+    path("approvals/<uuid:approval_id>/claim/", team_views.approval_claim, name="approval-claim"),
+    path("approvals/<uuid:approval_id>/release/", team_views.approval_release, name="approval-release"),
+    path("approvals/<uuid:approval_id>/live/", team_views.approval_live, name="approval-live"),
+    path("approvals/<uuid:approval_id>/undo/", team_views.approval_undo, name="approval-undo"),
+    path("approvals/<uuid:approval_id>/reopen/", team_views.approval_reopen, name="approval-reopen"),
+    path("live/queue/", team_views.queue_live, name="queue-live"),
     path("history/", views.history, name="history"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", ThrottledLoginView.as_view(), name="login"),

@@ -17,9 +17,10 @@ FILES = [
     "004_create_approvals.sql",
     "005_create_runs.sql",
     "006_create_storage_bucket.sql",
+    "008_create_review_claims.sql",
 ]
-VERSIONS = ["001", "002", "003", "004", "005", "006"]
-TABLES = {"projects", "artifacts", "jobs", "approvals", "runs"}
+VERSIONS = ["001", "002", "003", "004", "005", "006", "008"]
+TABLES = {"projects", "artifacts", "jobs", "approvals", "runs", "review_claims"}
 BUCKET_POLICIES = {"flow_artifacts_select", "flow_artifacts_insert", "flow_artifacts_update", "flow_artifacts_delete"}
 
 
@@ -254,7 +255,7 @@ def supabase_delete_guard(db) -> None:
     )
 
 
-def test_rollback_drops_the_five_tables_and_the_bucket(scratch_db):
+def test_rollback_drops_every_table_and_the_bucket(scratch_db):
     scratch_db.apply_sql()
     supabase_delete_guard(scratch_db)
     scratch_db.execute("insert into storage.objects (bucket_id, name) values ('flow-artifacts', 'proj/1/hero.png')")
