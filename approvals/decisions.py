@@ -220,13 +220,15 @@ def _downstream_movement(old: Approval) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(_JOBS_AROUND_SQL, {"artifact_id": old.artifact_id, "approval_id": old.id})
         jobs = cursor.fetchall()
+    left_in = JobStatus.DONE if old.status == ApprovalStatus.APPROVED else JobStatus.FAILED
     for _id, kind, status, updated_at, produced_it, revision in jobs:
         if revision:
             if status != JobStatus.QUEUED:
                 return f"the revision job {kind} was already picked up by the pipeline (it is {status})."
         elif produced_it:
-            # The decision stamped the jobs it moved with its own time; a later change is the pipeline's.
-            if updated_at > old.decided_at:
+            # The decision stamped the jobs it moved with its own time and left them
+            # in one state; a later stamp, or another state, is the pipeline's doing.
+            if updated_at > old.decided_at or (updated_at == old.decided_at and status != left_in):
                 return f"the job {kind} has moved on since the decision (it is {status})."
         elif updated_at >= old.decided_at:
             return f"the pipeline has started the next step ({kind}, {status}) on it."
