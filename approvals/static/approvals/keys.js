@@ -167,10 +167,11 @@
   // htmx gives focus back to an element with the same id in the new content:
   // that would put the next item's Notes in focus and turn the next key press
   // into text. Focus the new item's heading instead (or the field the server
-  // marked autofocus, when a decision was refused).
+  // marked autofocus, when a decision was refused). Only when the whole panel
+  // was swapped: a live banner refreshed inside it must not move the focus.
   document.addEventListener("htmx:afterSwap", function (event) {
     const panel = document.getElementById("review");
-    if (!panel || !(event.target instanceof Element) || !panel.contains(event.target) && event.target !== panel) return;
+    if (!panel || event.target !== panel) return;
     arm(null);
     const target = panel.querySelector("[autofocus]") || panel.querySelector("h1");
     if (target) target.focus({ preventScroll: true });
