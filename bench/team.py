@@ -174,13 +174,14 @@ def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2_000)
     parser.add_argument("--smoke", action="store_true", help="~40 items, read 0-0.05 s")
+    parser.add_argument("--base", default=BASE_BRANCH, help=f"the git ref to compare with (default {BASE_BRANCH})")
     parser.add_argument("--only-this", action="store_true", help="skip the base checkout")
     args = parser.parse_args(argv)
     items, read = (40, (0.0, 0.05)) if args.smoke else (args.items, (0.5, 2.0))
     outcomes = []
     if not args.only_this:
-        with base_checkout() as base_root:
-            outcomes.append(simulate(base_root, f"base ({BASE_BRANCH})", "bench_team_base", items=items, read=read))
+        with base_checkout(args.base) as base_root:
+            outcomes.append(simulate(base_root, f"base ({args.base})", "bench_team_base", items=items, read=read))
     outcomes.append(simulate(ROOT, "this checkout (claims)", "bench_team", items=items, read=read))
     report = table(outcomes, read)
     print(report)
