@@ -136,12 +136,10 @@ def simulate(root: Path, label: str, database: str, *, items: int, read: tuple[f
 
 
 @contextmanager
-def base_checkout():
-    """Branch `layout` checked out (detached) in a temporary folder, removed afterwards."""
+def base_checkout(ref: str):
+    """`ref` checked out (detached) in a temporary folder, removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="team-base-"))
-    subprocess.run(
-        ["git", "worktree", "add", "--detach", str(folder), BASE_BRANCH], cwd=ROOT, check=True, capture_output=True
-    )
+    subprocess.run(["git", "worktree", "add", "--detach", str(folder), ref], cwd=ROOT, check=True, capture_output=True)
     try:
         yield folder
     finally:
