@@ -168,7 +168,9 @@ def reopen(*, approval_id: uuid.UUID | str, reopened_by: str) -> ReopenResult:
     """Put a decided artifact back in the queue: a new pending row; the old decision stays as history."""
     approval_id = _approval_uuid(approval_id)
     with transaction.atomic():
-        old = _lock_decided(approval_id, refusal=NotReopenable("This approval is still pending: nothing to reopen."))
+        old = _lock_decided(
+            approval_id, refusal=NotReopenable("This approval is still pending: there is nothing to reopen.")
+        )
         jobs = Job.objects.filter(output_artifact_id=old.artifact_id, status__in=[JobStatus.DONE, JobStatus.FAILED])
         result = _reopen_locked(old, jobs=jobs, notice={"reopened_by": reopened_by})
     logger.info("approval %s reopened by %s as %s", old.id, reopened_by, result.new_approval_id)
