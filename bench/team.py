@@ -176,11 +176,14 @@ def main(argv=None) -> str:
     parser.add_argument("--only-this", action="store_true", help="skip the base checkout")
     args = parser.parse_args(argv)
     items, read = (40, (0.0, 0.05)) if args.smoke else (args.items, (0.5, 2.0))
+    suffix = "_smoke" if args.smoke else ""  # a smoke run never drops a full run's databases
     outcomes = []
     if not args.only_this:
         with base_checkout(args.base) as base_root:
-            outcomes.append(simulate(base_root, f"base ({args.base})", "bench_team_base", items=items, read=read))
-    outcomes.append(simulate(ROOT, "this checkout (claims)", "bench_team", items=items, read=read))
+            outcomes.append(
+                simulate(base_root, f"base ({args.base})", f"bench_team_base{suffix}", items=items, read=read)
+            )
+    outcomes.append(simulate(ROOT, "this checkout (claims)", f"bench_team{suffix}", items=items, read=read))
     report = table(outcomes, read)
     print(report)
     return report
