@@ -21,6 +21,8 @@ FILES = [
 ]
 VERSIONS = ["001", "002", "003", "004", "005", "006", "008"]
 TABLES = {"projects", "artifacts", "jobs", "approvals", "runs", "review_claims"}
+# The number a file added after all of the above gets (a lower one would be refused as out of order).
+NEXT = f"{int(VERSIONS[-1]) + 1:03d}"
 BUCKET_POLICIES = {"flow_artifacts_select", "flow_artifacts_insert", "flow_artifacts_update", "flow_artifacts_delete"}
 
 
@@ -98,7 +100,7 @@ def test_broken_file_rolls_back_whole_and_leaves_the_ledger_unchanged(scratch_db
     assert f'{broken}:{line_no}:{column}: ERROR 42P01 relation "public.jbos" does not exist' in result.err
     assert re.search(r"\|\s+\^", result.err)  # the caret line under the source line
     assert "Committed in this run: 001_create_projects.sql, 002_create_artifacts.sql." in result.err
-    assert "Not attempted: 004_create_approvals.sql, 005_create_runs.sql, 006_create_storage_bucket.sql." in result.err
+    assert f"Not attempted: {', '.join(FILES[3:])}." in result.err
     assert scratch_db.public_tables() == {"projects", "artifacts"}
     assert scratch_db.ledger() == ["001", "002"]
     assert scratch_db.events("fail") == ["003"]
@@ -206,7 +208,7 @@ def test_repair_accepts_a_changed_file_and_logs_it(scratch_db, migrations_dir):
 @pytest.mark.slow
 def test_two_concurrent_runs_apply_each_file_exactly_once(scratch_db, migrations_dir):
     # A slow last file keeps the first run inside the lock while the second arrives.
-    (migrations_dir / "007_take_a_while.sql").write_text("select pg_sleep(3);\n")
+    (migrations_dir / f"{NEXT}_take_a_while.sql").write_text("select pg_sleep(3);\n")
     args = ["apply_sql", "--dir", str(migrations_dir)]
 
     runs = [scratch_db.manage(*args), scratch_db.manage(*args)]
@@ -217,7 +219,7 @@ def test_two_concurrent_runs_apply_each_file_exactly_once(scratch_db, migrations
     assert sum("Nothing to apply" in out for out in stdouts) == 1
     waited = next(out for out in stdouts if "Nothing to apply" in out)
     assert "Waiting for the migration lock" in waited
-    assert sorted(scratch_db.events("apply")) == [*VERSIONS, "007"]
+    assert sorted(scratch_db.events("apply")) == [*VERSIONS, NEXT]
 
 
 def test_lock_timeout_names_the_backend_holding_the_lock(scratch_db):
@@ -322,7 +324,7 @@ def test_baseline_leaves_files_not_yet_run_pending(scratch_db, migrations_dir):
     assert adopted.code == 0
     assert scratch_db.events("baseline") == VERSIONS[:4]
     assert "Applying 005_create_runs.sql ... OK" in after.out
-    assert scratch_db.events("apply") == ["005", "006"]
+    assert scratch_db.events("apply") == VERSIONS[4:]
 
 
 def test_baseline_refuses_a_file_whose_columns_are_missing(scratch_db, migrations_dir):
@@ -402,7 +404,7 @@ def test_no_transaction_marker_runs_create_index_concurrently(scratch_db, migrat
 
 
 def test_failed_no_transaction_file_stays_failed_until_repaired(scratch_db, migrations_dir):
-    marker_file = migrations_dir / "007_runs_provider_index.sql"
+    marker_file = migrations_dir / f"{NEXT}_runs_provider_index.sql"
     marker_file.write_text(
         "-- apply_sql: no-transaction\ncreate index concurrently runs_provider_idx on public.runz (provider);\n"
     )
@@ -410,17 +412,17 @@ def test_failed_no_transaction_file_stays_failed_until_repaired(scratch_db, migr
     failed = scratch_db.apply_sql(directory=migrations_dir)
     blocked = scratch_db.apply_sql(directory=migrations_dir)
     marker_file.write_text(marker_file.read_text().replace("runz", "runs"))
-    repaired = scratch_db.apply_sql("--repair", "7", directory=migrations_dir)
+    repaired = scratch_db.apply_sql("--repair", NEXT, directory=migrations_dir)
     retried = scratch_db.apply_sql(directory=migrations_dir)
 
     assert failed.code == 1
     assert f"{marker_file}:2:{column}: ERROR 42P01" in failed.err
     assert "marks it failed" in failed.err
     assert blocked.code == 3
-    assert "--repair 007" in blocked.err
+    assert f"--repair {NEXT}" in blocked.err
     assert repaired.code == 0
     assert retried.code == 0, retried.text
-    assert scratch_db.events("apply")[-1] == "007"
+    assert scratch_db.events("apply")[-1] == NEXT
 
 
 # --- connecting -----------------------------------------------------------------------------------
@@ -475,7 +477,7 @@ def test_status_and_check_report_pending_then_applied_files(scratch_db):
     after = scratch_db.apply_sql("--status", "--check")
 
     assert before.code == 1
-    assert "6 pending" in before.out
+    assert f"{len(FILES)} pending" in before.out
     assert after.code == 0
     user = scratch_db.value("select current_user")
     assert all(re.search(rf"^{v} .* applied .* {user} ", after.out, re.M) for v in VERSIONS), after.out
