@@ -36,10 +36,6 @@ UNDO_SESSION_KEY = "undo_offer"
 # --- what the reviewer pages call ------------------------------------------------------------------
 
 
-def claim_on_open(*, approval_id: uuid.UUID, username: str) -> claims.ClaimState:
-    return claims.claim(approval_id=approval_id, claimant=username)
-
-
 def next_claimed_id(*, after: uuid.UUID, filters: QueueFilters, username: str) -> uuid.UUID | None:
     """The next item nobody else is reviewing, claimed for `username`; None when none is left.
 

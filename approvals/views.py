@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
 
+from approvals import claims
 from approvals.decisions import AlreadyDecided, DecisionError, NotFound, decide
 from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
 from approvals.models import ApprovalStatus
@@ -25,7 +26,7 @@ from approvals.selectors.keyset import PAGE_SIZE
 from approvals.selectors.projects import project_choices
 from approvals.selectors.queue import pending_queue
 from approvals.selectors.review import ReviewContext, review_context
-from approvals.team_views import claim_on_open, next_claimed_id, queue_extras, remember_decision, review_extras
+from approvals.team_views import next_claimed_id, queue_extras, remember_decision, review_extras
 
 
 @login_not_required
@@ -142,7 +143,7 @@ def _review_or_404(approval_id: uuid.UUID, filters, viewer: str) -> ReviewContex
 def approval_detail(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpResponse:
     filter_form = QueueFilterForm(request.GET)
     # Opening an item claims it (before reading, so "Next" on this page passes over others' claims).
-    claim_on_open(approval_id=approval_id, username=request.user.get_username())
+    claims.claim(approval_id=approval_id, claimant=request.user.get_username())
     review = _review_or_404(approval_id, filter_form.filters(), request.user.get_username())
     return _review_response(request, review=review, filter_form=filter_form, decision_form=DecisionForm())
 
