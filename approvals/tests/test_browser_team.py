@@ -51,6 +51,12 @@ def test_two_reviewers_see_each_others_claims_decisions_and_undo_live(open_page)
     ana.goto(f"/approvals/{second.id}/")
     expect(second_row).to_contain_text("Reviewing: ana", timeout=LIVE_MS)
 
+    # In the queue, j passes over Ana's row too.
+    ben.keyboard.press("j")
+    expect(ben.get_by_role("link", name="first-post")).to_be_focused()
+    ben.keyboard.press("j")
+    expect(ben.get_by_role("link", name="third-post")).to_be_focused()
+
     # Ben opens the first; his "Next" (j) passes over Ana's item.
     ben.get_by_role("link", name="first-post").click()
     expect(ben).to_have_url(f"/approvals/{first.id}/")

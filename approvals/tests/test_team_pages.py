@@ -165,7 +165,9 @@ def test_the_queue_poll_swaps_the_rows_others_claimed_or_decided(reviewer_client
     update = queue_poll(reviewer_client, page).content.decode()
 
     assert re.search(
-        rf'<tr id="queue-row-{first.artifact_id}" data-queue-row hx-swap-oob="true">.*?Reviewing: ana', update, re.S
+        rf'<tr id="queue-row-{first.artifact_id}" data-queue-row data-claimed hx-swap-oob="true">.*?Reviewing: ana',
+        update,
+        re.S,
     )
     assert f'<tr id="queue-row-{second.artifact_id}" class="queue-gone" hidden hx-swap-oob="true">' in update
     assert f'id="queue-row-{third.artifact_id}"' in update

@@ -66,7 +66,8 @@
   }
 
   function moveInQueue(step) {
-    const links = Array.from(document.querySelectorAll("tr[data-queue-row] td.name a"));
+    // Rows someone else is reviewing are passed over, as "Next" passes over them.
+    const links = Array.from(document.querySelectorAll("tr[data-queue-row]:not([data-claimed]) td.name a"));
     if (!links.length) return false;
     const current = links.indexOf(document.activeElement);
     const next = current === -1 ? 0 : Math.min(Math.max(current + step, 0), links.length - 1);
