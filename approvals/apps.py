@@ -12,4 +12,4 @@ class ApprovalsConfig(AppConfig):
         from approvals.plumbing import migrate_hooks
 
         pre_migrate.connect(migrate_hooks.ensure_django_schema, sender=self)
-        post_migrate.connect(migrate_hooks.ensure_reviewers_group, sender=self)
+        post_migrate.connect(migrate_hooks.ensure_review_groups, sender=self)

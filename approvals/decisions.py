@@ -1,4 +1,4 @@
-"""What changes review state: decide, reopen, requeue.
+"""What changes review state: decide, reopen, undo, requeue (claims: approvals/claims.py).
 
 Each is one transaction. Views, admin actions and tests all call these; there
 is no second code path. Who wins a race is settled by PostgreSQL (a
@@ -51,6 +51,10 @@ class NotReopenable(DecisionError):
 
 
 class NotRequeueable(DecisionError):
+    pass
+
+
+class NotUndoable(DecisionError):
     pass
 
 
@@ -130,6 +134,8 @@ def decide(*, approval_id: uuid.UUID | str, decision: str, notes: str | None, de
                 raise NotFound("This approval does not exist (it may have been deleted).")
             raise AlreadyDecided(**current)
         artifact_id, decided_at, artifact_name, artifact_version = row
+        # The claim on it ends with the decision (whoever held it: claims never block).
+        cursor.execute("delete from review_claims where approval_id = %s", [approval_id])
 
         if decision == ApprovalStatus.APPROVED:
             new_status, error = JobStatus.DONE, None
@@ -160,32 +166,107 @@ def decide(*, approval_id: uuid.UUID | str, decision: str, notes: str | None, de
 
 def reopen(*, approval_id: uuid.UUID | str, reopened_by: str) -> ReopenResult:
     """Put a decided artifact back in the queue: a new pending row; the old decision stays as history."""
+    approval_id = _approval_uuid(approval_id)
     with transaction.atomic():
-        old = Approval.objects.select_for_update().filter(id=approval_id).first()
-        if old is None:
-            raise NotFound("This approval does not exist (it may have been deleted).")
-        if old.status == ApprovalStatus.PENDING:
-            raise NotReopenable("This approval is still pending: there is nothing to reopen.")
-        if Approval.objects.filter(artifact_id=old.artifact_id, status=ApprovalStatus.PENDING).exists():
-            raise NotReopenable("This artifact already has a pending approval in the queue.")
-        new = Approval.objects.create(artifact_id=old.artifact_id, status=ApprovalStatus.PENDING)
-        jobs_moved = Job.objects.filter(
-            output_artifact_id=old.artifact_id, status__in=[JobStatus.DONE, JobStatus.FAILED]
-        ).update(status=JobStatus.NEEDS_APPROVAL, error=None, finished_at=None)
-        with connection.cursor() as cursor:
-            _notify(
-                cursor,
-                {
-                    "approval_id": new.id,
-                    "artifact_id": old.artifact_id,
-                    "status": "pending",
-                    "reopened_by": reopened_by,
-                },
-            )
-    logger.info("approval %s reopened by %s as %s", old.id, reopened_by, new.id)
+        old = _lock_decided(
+            approval_id, refusal=NotReopenable("This approval is still pending: there is nothing to reopen.")
+        )
+        jobs = Job.objects.filter(output_artifact_id=old.artifact_id, status__in=[JobStatus.DONE, JobStatus.FAILED])
+        result = _reopen_locked(old, jobs=jobs, notice={"reopened_by": reopened_by})
+    logger.info("approval %s reopened by %s as %s", old.id, reopened_by, result.new_approval_id)
+    return result
+
+
+def _lock_decided(approval_id: uuid.UUID, *, refusal: DecisionError) -> Approval:
+    old = Approval.objects.select_for_update().filter(id=approval_id).first()
+    if old is None:
+        raise NotFound("This approval does not exist (it may have been deleted).")
+    if old.status == ApprovalStatus.PENDING:
+        raise refusal
+    return old
+
+
+def _reopen_locked(old: Approval, *, jobs, notice: dict, keep_place: bool = False) -> ReopenResult:
+    """The reopen path shared by reopen() and undo(): a new pending row, `jobs` back to needs_approval, a notify."""
+    if Approval.objects.filter(artifact_id=old.artifact_id, status=ApprovalStatus.PENDING).exists():
+        raise NotReopenable("This artifact already has a pending approval in the queue.")
+    # An undone decision goes back to where it stood in the queue (oldest first), not to its end.
+    place = {"created_at": old.created_at} if keep_place else {}
+    new = Approval.objects.create(artifact_id=old.artifact_id, status=ApprovalStatus.PENDING, **place)
+    jobs_moved = jobs.update(status=JobStatus.NEEDS_APPROVAL, error=None, finished_at=None)
+    with connection.cursor() as cursor:
+        _notify(
+            cursor,
+            {"approval_id": new.id, "artifact_id": old.artifact_id, "status": "pending", "reopened_from": old.id}
+            | notice,
+        )
     return ReopenResult(
         old_approval_id=old.id, new_approval_id=new.id, artifact_id=old.artifact_id, jobs_moved=jobs_moved
     )
+
+
+# What undo() reads about the jobs around a decision, locked so the pipeline cannot move them meanwhile:
+# the jobs that made the artifact, jobs that take it as input, and revision jobs asked for by the decision.
+_JOBS_AROUND_SQL = """
+select id, kind, status, updated_at, output_artifact_id = %(artifact_id)s as produced_it,
+       params ->> 'revision_of' = %(approval_id)s::text as revision
+  from jobs
+ where output_artifact_id = %(artifact_id)s or input_artifact_id = %(artifact_id)s
+    or params ->> 'revision_of' = %(approval_id)s::text
+   for update
+"""
+
+
+def _downstream_movement(old: Approval) -> str | None:
+    """Why the decision can no longer be undone (something after it moved), or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_JOBS_AROUND_SQL, {"artifact_id": old.artifact_id, "approval_id": old.id})
+        jobs = cursor.fetchall()
+    left_in = JobStatus.DONE if old.status == ApprovalStatus.APPROVED else JobStatus.FAILED
+    for _id, kind, status, updated_at, produced_it, revision in jobs:
+        if revision:
+            if status != JobStatus.QUEUED:
+                return f"the revision job {kind} was already picked up by the pipeline (it is {status})."
+        elif produced_it:
+            # The decision stamped the jobs it moved with its own time and left them
+            # in one state; a later stamp, or another state, is the pipeline's doing.
+            if updated_at > old.decided_at or (updated_at == old.decided_at and status != left_in):
+                return f"the job {kind} has moved on since the decision (it is {status})."
+        elif updated_at >= old.decided_at:
+            return f"the pipeline has started the next step ({kind}, {status}) on it."
+    return None
+
+
+def undo(*, approval_id: uuid.UUID | str, undone_by: str, window_seconds: int) -> ReopenResult:
+    """The decider takes a decision back within `window_seconds`, while nothing downstream has moved.
+
+    The reopen path: a new pending row (in the old one's place in the queue),
+    the jobs the decision moved back to needs_approval, and any revision job
+    it asked for deleted while still queued; all or nothing.
+    """
+    approval_id = _approval_uuid(approval_id)
+    with transaction.atomic():
+        old = _lock_decided(approval_id, refusal=NotUndoable("This item is pending: there is no decision to undo."))
+        if old.decided_by != undone_by:
+            raise NotUndoable(f"Only {old.decided_by or 'its reviewer'}, who made this decision, can undo it.")
+        with connection.cursor() as cursor:
+            # The database's clock, the one that stamped decided_at.
+            cursor.execute("select now() - %s <= make_interval(secs => %s)", [old.decided_at, window_seconds])
+            within_window = cursor.fetchone()[0]
+        if not within_window:
+            raise NotUndoable(f"Undo is only possible for {window_seconds} seconds after a decision; that has passed.")
+        moved = _downstream_movement(old)
+        if moved:
+            raise NotUndoable(f"This decision can no longer be undone: {moved}")
+        Job.objects.filter(params__revision_of=str(old.id), status=JobStatus.QUEUED).delete()
+        jobs = Job.objects.filter(
+            output_artifact_id=old.artifact_id,
+            status__in=[JobStatus.DONE, JobStatus.FAILED],
+            updated_at=old.decided_at,
+        )
+        result = _reopen_locked(old, jobs=jobs, notice={"undone_by": undone_by}, keep_place=True)
+    logger.info("approval %s undone by %s as %s", old.id, undone_by, result.new_approval_id)
+    return result
 
 
 def requeue(*, job_id: uuid.UUID | str, requeued_by: str) -> RequeueResult:

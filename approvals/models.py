@@ -133,7 +133,10 @@ class Approval(models.Model):
         managed = False
         db_table = "approvals"
         ordering = ["-created_at"]
-        permissions = [("can_review", "Can review artifacts and decide on approvals")]
+        permissions = [
+            ("can_review", "Can review artifacts and decide on approvals"),
+            ("can_reopen", "Can reopen decided approvals from History"),
+        ]
 
     def __str__(self):
         return f"{self.get_status_display()} approval of {self.artifact_id}"
@@ -141,6 +144,25 @@ class Approval(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == ApprovalStatus.PENDING
+
+
+class ReviewClaim(models.Model):
+    """Who has a pending approval open now (migrations_sql/008). A claim past expires_at counts for nothing."""
+
+    approval = models.OneToOneField(
+        Approval, on_delete=models.CASCADE, primary_key=True, related_name="claim", db_column="approval_id"
+    )
+    claimant = models.TextField()
+    claimed_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "review_claims"
+        ordering = ["-claimed_at"]
+
+    def __str__(self):
+        return f"{self.claimant} reviewing {self.approval_id}"
 
 
 class Run(models.Model):

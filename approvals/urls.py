@@ -5,7 +5,7 @@ from django.urls import path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
-from approvals import views
+from approvals import team_views, views
 from approvals.files import views as file_views
 from approvals.plumbing.lockout import ThrottledLoginView
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("approvals/next/", views.approval_next, name="approval-next"),
     path("approvals/<uuid:approval_id>/", views.approval_detail, name="approval-detail"),
     path("approvals/<uuid:approval_id>/decide/", views.approval_decide, name="approval-decide"),
+    path("approvals/<uuid:approval_id>/claim/", team_views.approval_claim, name="approval-claim"),
+    path("approvals/<uuid:approval_id>/release/", team_views.approval_release, name="approval-release"),
+    path("approvals/<uuid:approval_id>/live/", team_views.approval_live, name="approval-live"),
+    path("approvals/<uuid:approval_id>/undo/", team_views.approval_undo, name="approval-undo"),
+    path("approvals/<uuid:approval_id>/reopen/", team_views.approval_reopen, name="approval-reopen"),
+    path("live/queue/", team_views.queue_live, name="queue-live"),
     path("history/", views.history, name="history"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links: send them to the SVG icon (resolved lazily, as

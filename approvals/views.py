@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
 
+from approvals import claims
 from approvals.decisions import AlreadyDecided, DecisionError, NotFound, decide
 from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
 from approvals.models import ApprovalStatus
@@ -24,8 +25,9 @@ from approvals.plumbing.security_headers import keeps_no_copy
 from approvals.selectors.history import decided_history
 from approvals.selectors.keyset import PAGE_SIZE
 from approvals.selectors.projects import project_choices
-from approvals.selectors.queue import next_pending_id, pending_queue
+from approvals.selectors.queue import pending_queue
 from approvals.selectors.review import ReviewContext, review_context
+from approvals.team_views import next_claimed_id, queue_extras, remember_decision, review_extras
 
 
 @login_not_required
@@ -91,8 +93,9 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     filters = form.filters()
     after = parse_cursor(request.GET.get("after"))
     limit = form.page_size(PAGE_SIZE)
-    page = pending_queue(filters=filters, after=after, limit=limit)
+    page = pending_queue(filters=filters, after=after, limit=limit, viewer=request.user.get_username())
     context = {
+        **queue_extras(request, page),
         "form": form,
         "page": page,
         "after": after,
@@ -119,6 +122,7 @@ def _review_response(
     status: int = 200,
 ) -> HttpResponse:
     context = {
+        **review_extras(request, review),
         "review": review,
         "decision_form": decision_form,
         "filter_query": filter_form.querystring(),
@@ -128,8 +132,8 @@ def _review_response(
     return render(request, template, context, status=status)
 
 
-def _review_or_404(approval_id: uuid.UUID, filters) -> ReviewContext:
-    review = review_context(approval_id=approval_id, filters=filters)
+def _review_or_404(approval_id: uuid.UUID, filters, viewer: str) -> ReviewContext:
+    review = review_context(approval_id=approval_id, filters=filters, viewer=viewer)
     if review is None:
         raise Http404("No such approval.")
     return review
@@ -141,7 +145,9 @@ def _review_or_404(approval_id: uuid.UUID, filters) -> ReviewContext:
 @vary_on_headers("HX-Request")
 def approval_detail(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpResponse:
     filter_form = QueueFilterForm(request.GET)
-    review = _review_or_404(approval_id, filter_form.filters())
+    # Opening an item claims it (before reading, so "Next" on this page passes over others' claims).
+    claims.claim(approval_id=approval_id, claimant=request.user.get_username())
+    review = _review_or_404(approval_id, filter_form.filters(), request.user.get_username())
     return _review_response(request, review=review, filter_form=filter_form, decision_form=DecisionForm())
 
 
@@ -154,7 +160,7 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
     filters = filter_form.filters()
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        review = _review_or_404(approval_id, filters)
+        review = _review_or_404(approval_id, filters, request.user.get_username())
         return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=422)
     try:
         result = decide(
@@ -168,12 +174,13 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
     except DecisionError as error:
         # Someone else decided first (or the service refused): show this item as it now stands.
         messages.error(request, error.message)
-        review = _review_or_404(approval_id, filters)
+        review = _review_or_404(approval_id, filters, request.user.get_username())
         status = 409 if isinstance(error, AlreadyDecided) else 422
         return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=status)
 
     verb = "Approved" if result.status == ApprovalStatus.APPROVED else "Rejected"
     messages.success(request, f"{verb} {result.artifact_name} v{result.artifact_version}.")
+    remember_decision(request, result)
     query = filter_form.querystring()
     if not _wants_partial(request):
         # The POST only records: the next item is picked when the browser asks
@@ -181,9 +188,17 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
         return HttpResponseRedirect(
             _with_query(reverse("approval-next"), _join(f"after={approval_id}", query)), status=303
         )
-    next_id = next_pending_id(after_approval_id=approval_id, filters=filters)
+    return _next_item_response(request, after=approval_id, filter_form=filter_form)
+
+
+def _next_item_response(request: HtmxHttpRequest, *, after: uuid.UUID, filter_form: QueueFilterForm) -> HttpResponse:
+    """The next item nobody else is reviewing, claimed for this reviewer, swapped in (htmx)."""
+    username = request.user.get_username()
+    filters = filter_form.filters()
+    next_id = next_claimed_id(after=after, filters=filters, username=username)
+    query = filter_form.querystring()
     next_url = _with_query(reverse("approval-detail", args=[next_id]) if next_id else reverse("queue"), query)
-    review = review_context(approval_id=next_id, filters=filters) if next_id else None
+    review = review_context(approval_id=next_id, filters=filters, viewer=username) if next_id else None
     response = _review_response(request, review=review, filter_form=filter_form, decision_form=DecisionForm())
     return push_url(response, next_url)
 
@@ -192,13 +207,14 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
 @can_review
 @require_GET
 def approval_next(request: HttpRequest) -> HttpResponse:
-    """The pending item after `after` in queue order (else the oldest left), or the queue when none is left."""
+    """The pending item after `after` in queue order (else the oldest left) that nobody else is reviewing,
+    claimed for this reviewer; or the queue when none is left. Picked when asked, so it is never stale."""
     filter_form = QueueFilterForm(request.GET)
     try:
         after = uuid.UUID(request.GET.get("after", ""))
     except ValueError:
         raise Http404("No such approval.") from None
-    next_id = next_pending_id(after_approval_id=after, filters=filter_form.filters())
+    next_id = next_claimed_id(after=after, filters=filter_form.filters(), username=request.user.get_username())
     target = reverse("approval-detail", args=[next_id]) if next_id else reverse("queue")
     return HttpResponseRedirect(_with_query(target, filter_form.querystring()))
 

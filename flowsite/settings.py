@@ -368,3 +368,12 @@ LOGGING = {
         "pgserver": {"level": "WARNING"},
     },
 }
+
+# --- Team review: claims, live updates, undo -------------------------------------
+# Opening an item claims it for this long; the open page renews the claim, so
+# it lapses only when the page is gone (closed tab, lost network).
+REVIEW_CLAIM_SECONDS = int(os.environ.get("REVIEW_CLAIM_SECONDS", "300"))
+# How often an open queue or review page asks whether anything changed.
+LIVE_POLL_SECONDS = int(os.environ.get("LIVE_POLL_SECONDS", "2"))
+# How long after a decision its reviewer may undo it.
+UNDO_SECONDS = int(os.environ.get("UNDO_SECONDS", "30"))

@@ -8,6 +8,7 @@ from django.contrib import admin
 from approvals.admin import (  # noqa: F401
     approval_admin,
     artifact_admin,
+    claim_admin,
     job_admin,
     project_admin,
     run_admin,

@@ -1,10 +1,13 @@
-"""What migrate needs around the SQL schema: Django's own schema, the Reviewers group."""
+"""What migrate needs around the SQL schema: Django's own schema, the Reviewers and Leads groups."""
 
 from django.apps import apps as global_apps
 from django.conf import settings
 from django.db import connections
 
 REVIEWERS_GROUP = "Reviewers"
+# Leads review too, and may reopen decided items from History.
+LEADS_GROUP = "Leads"
+GROUP_PERMISSIONS = {REVIEWERS_GROUP: ["can_review"], LEADS_GROUP: ["can_review", "can_reopen"]}
 
 
 def ensure_django_schema(*, using, **kwargs):
@@ -17,13 +20,14 @@ def ensure_django_schema(*, using, **kwargs):
         cursor.execute(f'create schema if not exists "{settings.DJANGO_SCHEMA}"')
 
 
-def ensure_reviewers_group(*, using, apps=global_apps, **kwargs):
+def ensure_review_groups(*, using, apps=global_apps, **kwargs):
+    """The Reviewers and Leads groups with their permissions."""
     # flush (run after every transactional test) sends post_migrate without apps.
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.using(using).get_or_create(name=REVIEWERS_GROUP)
-    permission = (
-        Permission.objects.using(using).filter(content_type__app_label="approvals", codename="can_review").first()
-    )
-    if permission is not None:
-        group.permissions.add(permission)
+    for name, codenames in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=name)
+        permissions = Permission.objects.using(using).filter(
+            content_type__app_label="approvals", codename__in=codenames
+        )
+        group.permissions.add(*permissions)

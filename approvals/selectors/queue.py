@@ -86,6 +86,16 @@ class _Matching:
         from_sql = _PENDING_WITH_ARTIFACT if needs_artifact else "approvals p"
         return cls(from_sql, " and ".join(conditions), params)
 
+    def unclaimed_by_others(self, viewer: str | None) -> "_Matching":
+        """The same, less the items someone other than `viewer` is reviewing now (an unexpired claim)."""
+        if viewer is None:
+            return self
+        claimed = (
+            "not exists (select 1 from review_claims c"
+            " where c.approval_id = p.id and c.expires_at > now() and c.claimant <> %s)"
+        )
+        return _Matching(self.from_sql, f"{self.where_sql} and {claimed}", [*self.params, viewer])
+
     def capped_count(self) -> tuple[str, list]:
         # Ordered like the index, so that it is the index that is walked, and
         # at most COUNT_CAP + 1 entries of it.
@@ -101,7 +111,7 @@ class _Matching:
 
 
 _PAGE_SQL = """
-select p.id, p.created_at, p.artifact_id,
+select p.id, p.created_at, p.artifact_id, c.claimant as reviewing,
        a.name, a.kind, a.mime_type, a.size_bytes, a.version, a.project_id,
        pr.name as project_name, earlier.version as previous_version_number,
        {family} as family,
@@ -109,6 +119,8 @@ select p.id, p.created_at, p.artifact_id,
   from {from_sql}
   join projects pr on pr.id = a.project_id
   left join artifacts earlier on earlier.id = a.previous_version_id
+  -- Who else is reviewing it now: shown on the row as "Reviewing: <username>".
+  left join review_claims c on c.approval_id = p.id and c.expires_at > now() and c.claimant <> %s
   -- Every job that made the artifact (retries too): the newest one's kind,
   -- and tokens and cost summed over all their runs.
   left join lateral (
@@ -123,8 +135,12 @@ select p.id, p.created_at, p.artifact_id,
 """
 
 
-def pending_queue(*, filters: QueueFilters, after: Cursor | None = None, limit: int = PAGE_SIZE) -> QueuePage:
+def pending_queue(
+    *, filters: QueueFilters, after: Cursor | None = None, limit: int = PAGE_SIZE, viewer: str = ""
+) -> QueuePage:
     """Pending approvals oldest first, one keyset page, with what a queue row shows.
+
+    `reviewing` on a row names whoever other than `viewer` has it open now.
 
     One query per page: the match count of a first page rides along as an
     uncorrelated scalar subquery, which PostgreSQL runs once.
@@ -143,7 +159,7 @@ def pending_queue(*, filters: QueueFilters, after: Cursor | None = None, limit: 
         family=FAMILY_SQL, match_count=count_sql, from_sql=_PENDING_WITH_ARTIFACT, where_sql=where_sql
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*count_params, *params, limit + 1])
+        cursor.execute(sql, [*count_params, viewer, *params, limit + 1])
         columns = [column.name for column in cursor.description]
         rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
     page, more = rows[:limit], len(rows) > limit
@@ -157,9 +173,14 @@ def pending_queue(*, filters: QueueFilters, after: Cursor | None = None, limit: 
     return QueuePage(rows=page, next_cursor=next_cursor, match_count=match_count)
 
 
-def next_pending_id(*, after_approval_id: uuid.UUID, filters: QueueFilters) -> uuid.UUID | None:
-    """The item to review after this one: the next pending in queue order, else the oldest pending left."""
-    matching = _Matching.of(filters)
+def next_pending_id(
+    *, after_approval_id: uuid.UUID, filters: QueueFilters, viewer: str | None = None
+) -> uuid.UUID | None:
+    """The item to review after this one: the next pending in queue order, else the oldest pending left.
+
+    With a viewer, items someone else is reviewing now are passed over.
+    """
+    matching = _Matching.of(filters).unclaimed_by_others(viewer)
     following, following_params = matching.first_id(
         "(p.created_at, p.id) > (select created_at, id from approvals where id = %s)"
     )
@@ -172,11 +193,15 @@ def next_pending_id(*, after_approval_id: uuid.UUID, filters: QueueFilters) -> u
         return cursor.fetchone()[0]
 
 
-def queue_position(*, approval_id: uuid.UUID, at, filters: QueueFilters) -> QueuePosition:
-    """The pending items just after and just before (at, approval_id) in queue order, and the capped count."""
+def queue_position(*, approval_id: uuid.UUID, at, filters: QueueFilters, viewer: str | None = None) -> QueuePosition:
+    """The pending items just after and just before (at, approval_id) in queue order, and the capped count.
+
+    With a viewer, next and previous pass over items someone else is reviewing now (the count does not).
+    """
     matching = _Matching.of(filters)
-    following, following_params = matching.first_id("(p.created_at, p.id) > (%s, %s)")
-    preceding, preceding_params = matching.first_id(
+    steering = matching.unclaimed_by_others(viewer)
+    following, following_params = steering.first_id("(p.created_at, p.id) > (%s, %s)")
+    preceding, preceding_params = steering.first_id(
         "(p.created_at, p.id) < (%s, %s)", order="p.created_at desc, p.id desc"
     )
     count, count_params = matching.capped_count()
@@ -195,3 +220,19 @@ def queue_position(*, approval_id: uuid.UUID, at, filters: QueueFilters) -> Queu
         )
         next_id, previous_id, pending_count = cursor.fetchone()
     return QueuePosition(next_id=next_id, previous_id=previous_id, pending_count=pending_count)
+
+
+def pending_rows_of_artifacts(*, artifact_ids: list[uuid.UUID], viewer: str) -> list[dict]:
+    """Queue rows (as pending_queue makes them) of these artifacts' pending approvals, for the live queue."""
+    if not artifact_ids:
+        return []
+    sql = _PAGE_SQL.format(
+        family=FAMILY_SQL,
+        match_count="",
+        from_sql=_PENDING_WITH_ARTIFACT,
+        where_sql="p.status = 'pending' and p.artifact_id = any(%s::uuid[])",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [viewer, list(artifact_ids), len(artifact_ids)])
+        columns = [column.name for column in cursor.description]
+        return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]

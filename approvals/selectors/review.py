@@ -156,14 +156,19 @@ select * from approvals
 """
 
 
-def review_context(*, approval_id: uuid.UUID, filters: QueueFilters | None = None) -> ReviewContext | None:
-    """Everything the review page shows, in a fixed number of queries; None if there is no such approval."""
+def review_context(
+    *, approval_id: uuid.UUID, filters: QueueFilters | None = None, viewer: str | None = None
+) -> ReviewContext | None:
+    """Everything the review page shows, in a fixed number of queries; None if there is no such approval.
+
+    With a viewer, next and previous pass over items others are reviewing now.
+    """
     started = time.perf_counter()
     filters = filters or QueueFilters()
     approval = Approval.objects.select_related("artifact", "artifact__project").filter(id=approval_id).first()
     if approval is None:
         return None
-    position = queue_position(approval_id=approval.id, at=approval.created_at, filters=filters)
+    position = queue_position(approval_id=approval.id, at=approval.created_at, filters=filters, viewer=viewer)
     artifact = approval.artifact
 
     runs_by_job = defaultdict(list)

@@ -16,7 +16,7 @@ from approvals.sql_runner.session import EXIT_CONFIG, EXIT_VALIDATION, ApplySqlE
 
 ROLLBACK_PATH = Path(__file__).with_name("rollback.sql")
 # What rollback.sql undoes; a ledger holding other versions needs a rollback written for them first.
-ROLLBACK_COVERS = {1, 2, 3, 4, 5, 6}
+ROLLBACK_COVERS = {1, 2, 3, 4, 5, 6, 8}
 PLURALS = {
     "table": "tables",
     "column": "columns",
@@ -153,6 +153,10 @@ def repair(runner: Runner, *, version: str) -> str:
         return done
 
 
+def _covered() -> str:
+    return ", ".join(f"{version:03d}" for version in sorted(ROLLBACK_COVERS))
+
+
 def rollback(runner: Runner) -> None:
     """rollback.sql and the clearing of the ledger, in one transaction; the events are kept."""
     script = MigrationFile(version="0", name=ROLLBACK_PATH.name, path=ROLLBACK_PATH, text=ROLLBACK_PATH.read_text())
@@ -161,7 +165,7 @@ def rollback(runner: Runner) -> None:
         uncovered = [v for v in applied if version_key(v) not in ROLLBACK_COVERS]
         if uncovered:
             raise ApplySqlError(
-                f"--rollback refused: {ROLLBACK_PATH.name} undoes 001-006 only, and the ledger also holds "
+                f"--rollback refused: {ROLLBACK_PATH.name} undoes {_covered()} only, and the ledger also holds "
                 f"{', '.join(uncovered)}. Undo those first.",
                 exit_code=EXIT_VALIDATION,
             )
@@ -182,7 +186,8 @@ def rollback(runner: Runner) -> None:
                 footer=["Rollback failed: everything was rolled back, nothing was dropped."],
             ) from None
         runner.say(
-            "Rolled back: dropped runs, approvals, jobs, artifacts, projects and set_updated_at(); removed the bucket "
+            "Rolled back: dropped review_claims, runs, approvals, jobs, artifacts, projects and set_updated_at(); "
+            "removed the bucket "
             f"flow-artifacts ({objects} object rows) and its policies; cleared the ledger "
             f"({len(applied)} rows; its events are kept)."
         )

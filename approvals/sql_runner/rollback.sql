@@ -1,7 +1,10 @@
--- rollback.sql: undo migrations_sql/001..006 in reverse order (apply_sql --rollback --yes).
+-- rollback.sql: undo migrations_sql/001..006 and 008 in reverse order (apply_sql --rollback --yes).
 -- Runs in one transaction with the clearing of the ledger: all or nothing.
 -- Drops without CASCADE, so an object someone else built on these tables
 -- stops the rollback instead of disappearing with it.
+
+-- 008: the reviewer app's claims (before approvals, which they reference).
+drop table if exists public.review_claims;
 
 -- Supabase refuses DELETE on storage tables unless this is set in the same transaction.
 select set_config('storage.allow_delete_query', 'true', true);

@@ -78,6 +78,12 @@ URLS = {
     "decide": lambda s: reverse("approval-decide", args=[s.pending.id]),
     "next": lambda s: f"{reverse('approval-next')}?after={s.pending.id}",
     "history": lambda s: reverse("history"),
+    "claim": lambda s: reverse("approval-claim", args=[s.pending.id]),
+    "release": lambda s: reverse("approval-release", args=[s.pending.id]),
+    "live": lambda s: reverse("approval-live", args=[s.pending.id]),
+    "queue-live": lambda s: reverse("queue-live"),
+    "undo": lambda s: reverse("approval-undo", args=[s.decided.id]),
+    "reopen": lambda s: reverse("approval-reopen", args=[s.decided.id]),
     "file": lambda s: reverse("artifact-file", args=[s.file_artifact_id]),
     "thumbnail": lambda s: reverse("artifact-thumbnail", args=[s.file_artifact_id]),
     "healthz": lambda s: reverse("healthz"),
@@ -120,8 +126,20 @@ def expected(role: str, name: str, method: str):
         return 200  # a superuser's empty change form comes back with its errors, unsaved
     if role == "anonymous":
         return LOGIN
+    if name == "reopen":  # approvals.can_reopen: Leads and superusers
+        if role != "superuser":
+            return 403
+        return 303 if method == "POST" else 405
     if not reviewer:
         return 403
+    if name in ("claim", "release"):
+        return 204 if method == "POST" else 405
+    if name == "live":
+        return 200 if method == "GET" else 405
+    if name == "queue-live":
+        return 200 if method == "POST" else 405
+    if name == "undo":  # not the decider's, so refused with a message and a redirect
+        return 303 if method == "POST" else 405
     if name == "decide":
         return 303 if method == "POST" else 405
     if name == "next":
@@ -154,7 +172,7 @@ def test_access(site, role, name, method):
         assert response.status_code == want
     site.pending.refresh_from_db()
     decided_now = site.pending.status != ApprovalStatus.PENDING
-    assert decided_now == (want == 303)  # only an allowed decision changes anything
+    assert decided_now == (want == 303 and name == "decide")  # only an allowed decision changes anything
 
 
 def test_a_decision_without_the_csrf_token_is_refused(site):

@@ -133,6 +133,33 @@ def test_anon_sees_no_row_even_when_granted_the_table_as_supabase_does_by_defaul
     assert sql.attempt(f"select count(*) from {table} where id = %s", [IDS[table]]) == [(1,)]  # nothing was deleted  # noqa: S608 table names from the fixed TABLES list
 
 
+def test_anon_may_not_touch_review_claims(sql):
+    sql.run(
+        "insert into review_claims (approval_id, claimant, expires_at) values (%s, 'ana', now() + interval '5 min')",
+        [IDS["approvals"]],
+    )
+    sql.become("anon")
+
+    refusals = [
+        sql.attempt("select * from review_claims"),
+        sql.attempt("update review_claims set claimant = 'mallory'"),
+        sql.attempt("delete from review_claims"),
+    ]
+
+    assert all(isinstance(refusal, errors.InsufficientPrivilege) for refusal in refusals), refusals
+
+
+def test_authenticated_may_work_with_review_claims(sql):
+    sql.become("authenticated", claims=CLAIMS)
+
+    inserted = sql.attempt(
+        "insert into review_claims (approval_id, claimant, expires_at) values (%s, 'ana', now() + interval '5 min')",
+        [IDS["approvals"]],
+    )
+    assert inserted == 1
+    assert sql.attempt("delete from review_claims where approval_id = %s", [IDS["approvals"]]) == 1
+
+
 # --- authenticated -------------------------------------------------------------
 
 CLAIMS = {"sub": str(USER_ID), "role": "authenticated", "aud": "authenticated", "email": "pipeline@example.com"}

@@ -10,7 +10,8 @@ from django.db import IntegrityError, connection, models, transaction
 from approvals.models import NOTES_MAX_LENGTH, ApprovalStatus, ArtifactKind, JobStatus
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
-TABLES = ["projects", "artifacts", "jobs", "approvals", "runs"]
+# The pipeline's five tables, then the reviewer app's own (008 and after).
+TABLES = ["projects", "artifacts", "jobs", "approvals", "runs", "review_claims"]
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def rejected(sql: str, params=None) -> str:
 # --- row-level security and checks -------------------------------------------------------------------
 
 
-def test_row_level_security_is_enabled_on_all_five_tables():
+def test_row_level_security_is_enabled_on_every_table():
     rows = fetch(
         """select c.relname, c.relrowsecurity from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where n.nspname = 'public' and c.relname = any(%s)""",
@@ -110,6 +111,32 @@ def test_at_most_one_pending_approval_per_artifact():
     assert "approvals_one_pending_per_artifact" in rejected(
         "insert into public.approvals (artifact_id) values (%s)", [approval.artifact_id]
     )
+
+
+def test_a_claim_needs_a_claimant_and_an_expiry_after_it_was_taken():
+    approval = make_pending_review()
+    insert = (
+        "insert into public.review_claims (approval_id, claimant, expires_at) values (%s, %s, now() + %s::interval)"
+    )
+    assert "review_claims_claimant_length" in rejected(insert, [approval.id, "", "5 minutes"])
+    assert "review_claims_expires_after_claimed" in rejected(insert, [approval.id, "ana", "-1 second"])
+
+
+def test_one_claim_per_approval():
+    approval = make_pending_review()
+    insert = "insert into public.review_claims (approval_id, claimant, expires_at) values (%s, %s, now() + '5 min')"
+    fetch(insert, [approval.id, "ana"])
+    assert "review_claims_pkey" in rejected(insert, [approval.id, "ben"])
+
+
+def test_deleting_an_approval_ends_its_claim():
+    approval = make_pending_review()
+    fetch(
+        "insert into public.review_claims (approval_id, claimant, expires_at) values (%s, 'ana', now() + '5 min')",
+        [approval.id],
+    )
+    fetch("delete from public.approvals where id = %s", [approval.id])
+    assert fetch("select count(*) from public.review_claims where approval_id = %s", [approval.id]) == [(0,)]
 
 
 # --- behaviour: cascades, triggers, generated columns ---------------------------------------------------
@@ -243,7 +270,7 @@ def test_makemigrations_has_nothing_to_add():
     call_command("makemigrations", "approvals", "--check", "--dry-run", verbosity=0)
 
 
-def test_public_holds_only_the_five_tables_and_django_its_own_schema():
+def test_public_holds_only_the_sql_tables_and_django_its_own_schema():
     public = {row[0] for row in fetch("select table_name from information_schema.tables where table_schema = 'public'")}
     django_tables = fetch(
         "select distinct table_schema from information_schema.tables where table_name in ('django_migrations', "

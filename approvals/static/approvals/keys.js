@@ -90,7 +90,8 @@
   }
 
   function moveInQueue(step) {
-    const links = Array.from(document.querySelectorAll("tr[data-queue-row] td.name a"));
+    // Rows someone else is reviewing are passed over, as "Next" passes over them.
+    const links = Array.from(document.querySelectorAll("tr[data-queue-row]:not([data-claimed]) td.name a"));
     if (!links.length) return false;
     const current = links.indexOf(document.activeElement);
     const next = current === -1 ? 0 : Math.min(Math.max(current + step, 0), links.length - 1);
@@ -238,11 +239,12 @@
   // htmx gives focus back to an element with the same id in the new content:
   // that would put the next item's Notes in focus and turn the next key press
   // into text. Focus the new item's heading instead (or the field the server
-  // marked autofocus, when a decision was refused).
+  // marked autofocus, when a decision was refused). Only when the whole panel
+  // was swapped: a live banner refreshed inside it must not move the focus.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (Date.now() < selectFirstMatchUntil && queueResults()) focusFirstMatch();
     const panel = document.getElementById("review");
-    if (!panel || !(event.target instanceof Element) || !panel.contains(event.target) && event.target !== panel) return;
+    if (!panel || event.target !== panel) return;
     // A refused decision comes back naming the decision it was (data-prepared): keep preparing it.
     const form = decisionForm();
     const notes = notesField();

@@ -1,0 +1,83 @@
+"""What the open queue and review pages poll for: the state of what they show, and a version of it.
+
+A page carries the version of what it rendered; a poll whose version still
+matches costs one small indexed query and gets an empty answer. Everything
+is read from the database, so any number of app servers answer alike.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+# The most queue rows one poll follows (a page holds 50 by default; "Load more" adds pages).
+MAX_LIVE_ROWS = 1_000
+
+
+def version_of(parts) -> str:
+    """A short fingerprint of what a page shows: equal state, equal version."""
+    text = "\n".join("|".join("" if value is None else str(value) for value in part) for part in parts)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def queue_row_state(row: dict) -> tuple:
+    """The part of a queue row that others change: its pending approval and who else is reviewing it."""
+    return (row["artifact_id"], row["id"], row["reviewing"])
+
+
+# One index probe per row: the pending approval of each artifact (the unique
+# partial index) and its live claim (the claims' primary key).
+_QUEUE_STATE_SQL = """
+select shown.artifact_id, p.id, c.claimant
+  from unnest(%s::uuid[]) with ordinality as shown(artifact_id, position)
+  left join approvals p on p.artifact_id = shown.artifact_id and p.status = 'pending'
+  left join review_claims c on c.approval_id = p.id and c.expires_at > now() and c.claimant <> %s
+ order by shown.position
+"""
+
+
+def queue_state(*, artifact_ids: list[uuid.UUID], viewer: str) -> list[tuple]:
+    """(artifact id, its pending approval id or None, who else reviews it or None), in the order given."""
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUE_STATE_SQL, [artifact_ids[:MAX_LIVE_ROWS], viewer])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class ReviewStatus:
+    """One approval as others may have changed it since its page was rendered."""
+
+    approval_id: uuid.UUID
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
+    reviewing: str | None  # who else has it open now
+    pending_id: uuid.UUID | None  # a newer pending approval of the same artifact (reopened or undone)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"
+
+    @property
+    def version(self) -> str:
+        return version_of([(self.status, self.decided_by, self.reviewing, self.pending_id)])
+
+
+_REVIEW_STATUS_SQL = """
+select p.id, p.status, p.decided_by, p.decided_at,
+       (select c.claimant from review_claims c
+         where c.approval_id = p.id and c.expires_at > now() and c.claimant <> %s),
+       (select q.id from approvals q
+         where q.artifact_id = p.artifact_id and q.status = 'pending' and q.id <> p.id)
+  from approvals p
+ where p.id = %s
+"""
+
+
+def review_status(*, approval_id: uuid.UUID, viewer: str) -> ReviewStatus | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_REVIEW_STATUS_SQL, [viewer, approval_id])
+        row = cursor.fetchone()
+    return ReviewStatus(*row) if row else None
