@@ -150,7 +150,14 @@ def _connection_params(database_url: str | None) -> dict:
     from django.db import connections
 
     django.setup()
-    return connections["default"].get_connection_params()
+    return app_connection_params(connections["default"])
+
+
+def app_connection_params(django_connection) -> dict:
+    """psycopg.connect() arguments for the database a Django connection points at, without Django's
+    own adapters (they leave jsonb as text; an agent reads JSON)."""
+    params = django_connection.get_connection_params()
+    return {key: value for key, value in params.items() if key not in {"context", "cursor_factory"}}
 
 
 def main(argv: list[str] | None = None) -> int:
