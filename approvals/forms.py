@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import BadRequest
 
-from approvals.models import NOTES_MAX_LENGTH, ApprovalStatus, ArtifactKind
+from approvals.decisions import rejection_needs_a_reason
+from approvals.models import NOTES_MAX_LENGTH, ApprovalOutcome, ApprovalReason, ApprovalStatus, ArtifactKind
 from approvals.selectors.filters import HistoryFilters, MediaFamily, QueueFilters
 from approvals.selectors.keyset import MAX_PAGE_SIZE, Cursor
 
@@ -127,11 +128,32 @@ class NotesField(forms.CharField):
         return super().to_python(value).replace("\r\n", "\n")
 
 
+# What the decision buttons send; the last two are approvals.revisions' decisions.
+DECISIONS = [
+    (ApprovalStatus.APPROVED, "Approve"),
+    (ApprovalStatus.REJECTED, "Reject"),
+    (ApprovalOutcome.CHANGES_REQUESTED, "Request changes"),
+    (ApprovalOutcome.APPROVED_WITH_EDITS, "Approve with edits"),
+]
+CHOOSE_A_DECISION = "Choose Approve, Request changes or Reject."
+# Decisions that need a reason code or a note, and how their message names them.
+NEEDS_A_REASON = {ApprovalStatus.REJECTED: "reject", ApprovalOutcome.CHANGES_REQUESTED: "request changes"}
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[(ApprovalStatus.APPROVED, "Approve"), (ApprovalStatus.REJECTED, "Reject")],
-        error_messages={"required": "Choose Approve or Reject.", "invalid_choice": "Choose Approve or Reject."},
+        choices=DECISIONS,
+        error_messages={"required": CHOOSE_A_DECISION, "invalid_choice": CHOOSE_A_DECISION},
     )
+    reasons = forms.MultipleChoiceField(
+        label="Reasons",
+        required=False,
+        choices=ApprovalReason.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Unknown reason code %(value)s."},
+    )
+    # The edited text or JSON; approvals.revisions.parse_edit says what is wrong with it.
+    edited_body = forms.CharField(required=False, strip=False)
     notes = NotesField(
         label="Notes",
         required=False,
@@ -144,6 +166,7 @@ class DecisionForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("decision") == ApprovalStatus.REJECTED and "notes" in cleaned and not cleaned["notes"]:
-            self.add_error("notes", "A reason is required to reject: say what should change.")
+        verb = NEEDS_A_REASON.get(cleaned.get("decision"))
+        if verb and "notes" in cleaned and not cleaned["notes"] and not cleaned.get("reasons"):
+            self.add_error("notes", rejection_needs_a_reason(verb))
         return cleaned

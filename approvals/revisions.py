@@ -26,6 +26,7 @@ from approvals.decisions import (
     clean_notes,
     clean_reasons,
     clean_rejection,
+    decide,
 )
 from approvals.files.previews import TEXT_PREVIEW_LIMIT
 from approvals.models import Approval, ApprovalOutcome, ApprovalStatus, Artifact, ArtifactKind
@@ -269,3 +270,29 @@ def _edit_payload(*, approval: Approval, draft: Artifact, replaced: uuid.UUID) -
         "edit_of": draft.id,
         "replaced_approval_id": replaced,
     }
+
+
+def record_decision(
+    *,
+    approval_id: uuid.UUID | str,
+    decision: str,
+    notes: str | None,
+    reasons: Iterable[str],
+    edited_body: str | None,
+    decided_by: str,
+) -> DecisionResult:
+    """The review form's four buttons, each to its service."""
+    if decision == ApprovalOutcome.CHANGES_REQUESTED:
+        return request_changes(approval_id=approval_id, notes=notes, reasons=reasons, decided_by=decided_by)
+    if decision == ApprovalOutcome.APPROVED_WITH_EDITS:
+        return approve_with_edits(approval_id=approval_id, body=edited_body, notes=notes, decided_by=decided_by)
+    return decide(approval_id=approval_id, decision=decision, notes=notes, reasons=reasons, decided_by=decided_by)
+
+
+# The confirmation after each decision: "<verb> <name> v<version>."
+CONFIRMATION_VERBS = {
+    ApprovalStatus.APPROVED: "Approved",
+    ApprovalStatus.REJECTED: "Rejected",
+    ApprovalOutcome.CHANGES_REQUESTED: "Requested changes to",
+    ApprovalOutcome.APPROVED_WITH_EDITS: "Approved with edits:",
+}

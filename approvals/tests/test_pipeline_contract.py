@@ -20,7 +20,10 @@ def sql(query: str, params=None) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         jsonb = [column.type_code == JSONB_OID for column in cursor.description]
-        return [tuple(json.loads(v) if is_json and v else v for v, is_json in zip(row, jsonb)) for row in cursor]
+        return [
+            tuple(json.loads(value) if is_json and value else value for value, is_json in zip(row, jsonb, strict=True))
+            for row in cursor
+        ]
 
 
 JSONB_OID = 3802

@@ -125,9 +125,8 @@ def test_reason_codes_outside_the_list_are_rejected():
 
 def test_reasons_default_to_empty_for_rows_the_pipeline_inserts():
     artifact = make_artifact()
-    assert fetch("insert into public.approvals (artifact_id) values (%s) returning reasons, outcome", [artifact.id]) == [
-        ([], None)
-    ]
+    inserted = fetch("insert into public.approvals (artifact_id) values (%s) returning reasons, outcome", [artifact.id])
+    assert inserted == [([], None)]
 
 
 def test_outcome_must_agree_with_status():
