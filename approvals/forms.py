@@ -103,13 +103,21 @@ class HistoryFilterForm(FilterForm):
     decision = forms.ChoiceField(
         label="Decision",
         required=False,
-        choices=[("", "Any decision"), (ApprovalStatus.APPROVED, "Approved"), (ApprovalStatus.REJECTED, "Rejected")],
+        choices=[
+            ("", "Any decision"),
+            (ApprovalStatus.APPROVED, "Approved (all)"),
+            (ApprovalStatus.REJECTED, "Rejected (all)"),
+            (ApprovalOutcome.APPROVED_WITH_EDITS, "Approved with edits"),
+            (ApprovalOutcome.CHANGES_REQUESTED, "Changes requested"),
+            (ApprovalOutcome.REPLACED_BY_EDIT, "Replaced by edit"),
+        ],
     )
+    reason = forms.ChoiceField(label="Reason", required=False, choices=[("", "Any reason"), *ApprovalReason.choices])
     project = forms.UUIDField(label="Project", required=False)
     decided_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     decided_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    query_fields = ("reviewer", "decision", "project", "decided_from", "decided_to")
+    query_fields = ("reviewer", "decision", "reason", "project", "decided_from", "decided_to")
 
     def filters(self) -> HistoryFilters:
         data = self.valid_data()
@@ -119,6 +127,7 @@ class HistoryFilterForm(FilterForm):
             project_id=data.get("project"),
             decided_from=data.get("decided_from"),
             decided_to=data.get("decided_to"),
+            reason=data.get("reason") or None,
         )
 
 
