@@ -36,6 +36,13 @@ class PlatformPreview:
     problems: list[str] = field(default_factory=list)
 
     @property
+    def handle(self) -> str:
+        """The @name under which X, Threads and Instagram show the author (LinkedIn and Facebook show none)."""
+        if self.network.key not in {"x", "threads", "instagram"}:
+            return ""
+        return "@" + ("".join(character for character in self.author.lower() if character.isalnum()) or "account")[:15]
+
+    @property
     def over(self) -> bool:
         return bool(self.problems) or any(post.count.over for post in self.posts)
 
