@@ -141,10 +141,11 @@ def decide(
     approval_id = _approval_uuid(approval_id)
     if decision not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
         raise InvalidDecision(f"Unknown decision {decision!r}: use approved or rejected.")
-    if decision == ApprovalStatus.REJECTED:
-        notes, reasons = clean_rejection(notes, reasons)
-    else:
-        notes, reasons = clean_notes(notes, required=False), clean_reasons(reasons)
+    notes, reasons = (
+        clean_rejection(notes, reasons)
+        if decision == ApprovalStatus.REJECTED
+        else (clean_notes(notes, required=False), clean_reasons(reasons))
+    )
 
     with transaction.atomic(), connection.cursor() as cursor:
         # Conditional on still pending: of two racing reviewers, the second
@@ -176,17 +177,8 @@ def decide(
             [new_status, error, decided_at, artifact_id],
         )
         jobs_moved = cursor.rowcount
-        _notify(
-            cursor,
-            {
-                "approval_id": approval_id,
-                "artifact_id": artifact_id,
-                "status": decision,
-                "decision": decision,
-                "decided_by": decided_by,
-                "reasons": reasons,
-            },
-        )
+        payload = {"approval_id": approval_id, "artifact_id": artifact_id, "status": decision, "decision": decision}
+        _notify(cursor, payload | {"decided_by": decided_by, "reasons": reasons})
     logger.info("approval %s %s by %s; %d job(s) moved on", approval_id, decision, decided_by, jobs_moved)
     return DecisionResult(
         approval_id=approval_id,

@@ -126,30 +126,9 @@ def request_changes(
             reasons=reasons,
             by=decided_by,
         )
-        cursor.execute(
-            """update jobs set status = 'failed', error = %s, finished_at = %s
-                where output_artifact_id = %s and status = 'needs_approval'
-            returning kind""",
-            [_changes_error(decided_by, notes, reasons), decided_at, artifact_id],
+        jobs_moved, revision_job_id = _queue_revision(
+            cursor, approval_id=approval_id, artifact_id=artifact_id, notes=notes, reasons=reasons, by=decided_by
         )
-        kinds = [kind for (kind,) in cursor.fetchall()]
-        if not kinds:
-            # No job waiting on it (the pipeline wrote the approval alone): the newest job that made it names the step.
-            cursor.execute(
-                "select kind from jobs where output_artifact_id = %s order by created_at desc limit 1", [artifact_id]
-            )
-            kinds = [kind for (kind,) in cursor.fetchall()]
-        if not kinds:
-            raise InvalidDecision(
-                "No job produced this artifact, so no agent step can be asked for a new version: reject it instead."
-            )
-        params = {"revision_of": str(approval_id), "notes": notes, "reasons": reasons}
-        cursor.execute(
-            """insert into jobs (kind, status, input_artifact_id, params)
-               values (%s, 'queued', %s, %s::jsonb) returning id""",
-            [kinds[0], artifact_id, json.dumps(params)],
-        )
-        (revision_job_id,) = cursor.fetchone()
         _notify(
             cursor,
             {
@@ -172,9 +151,41 @@ def request_changes(
         status=ApprovalOutcome.CHANGES_REQUESTED,
         decided_by=decided_by,
         decided_at=decided_at,
-        jobs_moved=len(kinds),
+        jobs_moved=jobs_moved,
         revision_job_id=revision_job_id,
     )
+
+
+def _queue_revision(
+    cursor, *, approval_id: uuid.UUID, artifact_id: uuid.UUID, notes: str, reasons: list[str], by: str
+) -> tuple[int, uuid.UUID]:
+    """Fail the draft's waiting job and queue the revision job: (jobs failed, the new job's id)."""
+    cursor.execute(
+        """update jobs set status = 'failed', error = %s, finished_at = now()
+            where output_artifact_id = %s and status = 'needs_approval'
+        returning kind""",
+        [_changes_error(by, notes, reasons), artifact_id],
+    )
+    kinds = [kind for (kind,) in cursor.fetchall()]
+    failed = len(kinds)
+    if not kinds:
+        # No job waiting on it (the pipeline wrote the approval alone): the newest job that made it names the step.
+        cursor.execute(
+            "select kind from jobs where output_artifact_id = %s order by created_at desc limit 1", [artifact_id]
+        )
+        kinds = [kind for (kind,) in cursor.fetchall()]
+    if not kinds:
+        raise InvalidDecision(
+            "No job produced this artifact, so no agent step can be asked for a new version: reject it instead."
+        )
+    params = {"revision_of": str(approval_id), "notes": notes, "reasons": reasons}
+    cursor.execute(
+        """insert into jobs (kind, status, input_artifact_id, params)
+           values (%s, 'queued', %s, %s::jsonb) returning id""",
+        [kinds[0], artifact_id, json.dumps(params)],
+    )
+    (revision_job_id,) = cursor.fetchone()
+    return failed, revision_job_id
 
 
 def _changes_error(decided_by: str, notes: str, reasons: list[str]) -> str:

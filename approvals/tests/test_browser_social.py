@@ -49,7 +49,7 @@ def shots_dir(tmp_path) -> Path:
     return folder
 
 
-def test_edit_approve_request_changes_and_the_agents_next_version(open_page):  # noqa: F811
+def test_edit_approve_request_changes_and_the_agents_next_version(open_page, shots_dir):  # noqa: F811
     from playwright.sync_api import expect
 
     make_reviewer("ana", password="ana-pass-12345")
@@ -85,6 +85,7 @@ def test_edit_approve_request_changes_and_the_agents_next_version(open_page):  #
         editor.press("Backspace")
     expect(page.locator("#edit-check [data-edit-count]")).to_have_text("280 / 280")
     expect(page.locator("#edit-check .post-count")).to_have_class("post-count")
+    page.screenshot(path=shots_dir / "edit-x-post.png", full_page=True, caret="initial")
     page.get_by_label("Notes").fill("Trimmed the hashtags.")
     page.get_by_role("button", name="Approve with edits").click()
     expect(page.locator("#messages")).to_contain_text("Approved with edits: x-launch v2.")
@@ -121,6 +122,7 @@ def test_edit_approve_request_changes_and_the_agents_next_version(open_page):  #
     expect(asked).to_contain_text("Say what is coming.")
     expect(page.get_by_role("heading", name="Changes since v1")).to_be_visible()
     expect(page.locator(".changes .diff-add")).to_contain_text("(Say what is coming.)")
+    page.screenshot(path=shots_dir / "revision-v2.png", full_page=True, caret="initial")
 
     edited = Approval.objects.get(outcome=ApprovalOutcome.APPROVED_WITH_EDITS)
     assert edited.artifact.body_text == LONG_X_POST[:-7]

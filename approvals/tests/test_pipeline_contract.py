@@ -2,10 +2,14 @@
 the notify payload as a LISTENing agent receives it on a connection of its own."""
 
 import json
+import subprocess
+import sys
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
+from psycopg.conninfo import make_conninfo
 
 from approvals.decisions import decide
 from approvals.revisions import approve_with_edits, request_changes
@@ -177,3 +181,26 @@ def test_the_example_agent_answers_a_request_for_changes_with_a_pending_next_ver
         (revision.approval_id, "pending")
     ]
     assert example_agent.work_once(agent_connection) is None  # nothing left queued
+
+
+def test_the_example_agent_runs_from_the_command_line_once():
+    approval = post()
+    request_changes(approval_id=approval.id, notes="Add the date.", reasons=["accuracy"], decided_by="ana")
+    libpq_options = {
+        k: v for k, v in example_agent.app_connection_params(connection).items() if k != "prepare_threshold"
+    }
+    database_url = make_conninfo(**libpq_options)
+
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.example_agent", "--once", "--database-url", database_url],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.endswith("1 revision job(s) answered.\n")
+    versions = "select version, status from artifacts join approvals on approvals.artifact_id = artifacts.id"
+    assert sorted(sql(versions)) == [(1, "rejected"), (2, "pending")]
