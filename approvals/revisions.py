@@ -203,7 +203,7 @@ def approve_with_edits(
     if draft is None:
         raise NotFound("This approval does not exist (it may have been deleted).")
     edited = parse_edit(kind=draft.kind, body=body)
-    if edited == (draft.body_json if draft.kind == ArtifactKind.JSON else draft.body_text):
+    if _unchanged(draft, edited):
         raise InvalidDecision("The edit changes nothing: use Approve.")
     try:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -248,6 +248,13 @@ def approve_with_edits(
         replaced_approval_id=approval_id,
         draft_artifact_id=draft.id,
     )
+
+
+def _unchanged(draft: Artifact, edited) -> bool:
+    if draft.kind == ArtifactKind.TEXT:
+        return edited == draft.body_text
+    # As JSON text, keys sorted: Python's == would call 1, 1.0 and true the same value.
+    return json.dumps(edited, sort_keys=True) == json.dumps(draft.body_json, sort_keys=True)
 
 
 def _save_edit(*, draft: Artifact, edited, editor: str) -> Artifact:

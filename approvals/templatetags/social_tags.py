@@ -19,15 +19,20 @@ def platform_preview_card(artifact: Artifact) -> dict:
 
 
 @register.inclusion_tag("approvals/revisions/editor.html")
-def edit_panel(review: ReviewContext) -> dict:
-    """The "Edit" disclosure, for a pending text or JSON artifact that fits the editor."""
+def edit_panel(review: ReviewContext, decision_form=None) -> dict:
+    """The "Edit" disclosure, for a pending text or JSON artifact that fits the editor.
+
+    After a refused "Approve with edits" it opens again holding what was typed, so nothing is lost.
+    """
     artifact = review.artifact
     if not review.approval.is_pending or not is_editable(artifact):
         return {"editable": False}
-    text = editable_text(artifact)
-    return {"editable": True, "approval": review.approval, "artifact": artifact, "text": text} | edit_check(
-        artifact=artifact, body=text
-    )
+    refused = decision_form is not None and decision_form.is_bound
+    typed = decision_form.data.get("edited_body") if refused else None
+    reopen = refused and decision_form.data.get("decision") == "approved_with_edits" and typed is not None
+    text = typed.replace("\r\n", "\n") if reopen else editable_text(artifact)
+    context = {"editable": True, "open": reopen, "approval": review.approval, "artifact": artifact, "text": text}
+    return context | edit_check(artifact=artifact, body=text)
 
 
 @register.inclusion_tag("approvals/revisions/requested_changes.html")

@@ -188,3 +188,18 @@ def test_the_admin_shows_reasons_and_filters_by_reason_and_decision(admin_client
     assert "edited-post v2</a>" not in by_reason
     assert ">edited-post v2</a>" in by_edit
     assert "tone-post v1</a>" not in by_edit
+
+
+def test_a_refused_edit_reopens_the_editor_with_what_was_typed(reviewer_client):
+    approval = make_pending_review(kind=ArtifactKind.JSON, body_json={"thread": ["one"]}, metadata={"platform": "x"})
+
+    response = reviewer_client.post(
+        decide_url(approval), {"decision": "approved_with_edits", "edited_body": '{"thread": ["one", "two"'}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "Not valid JSON: Expecting &#x27;,&#x27; delimiter (line 1, column 25)." in page
+    assert '<details class="editor" data-editor open>' in page
+    assert "{&quot;thread&quot;: [&quot;one&quot;, &quot;two&quot;</textarea>" in page
+    assert Approval.objects.get(id=approval.id).status == "pending"

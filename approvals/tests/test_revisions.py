@@ -174,3 +174,12 @@ def test_an_edit_racing_a_plain_approve_has_exactly_one_winner():
     else:
         assert approval.outcome == ApprovalOutcome.APPROVED
         assert Artifact.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_json_edit_from_1_to_true_is_a_change():
+    approval = make_pending_review(kind=ArtifactKind.JSON, body_json={"pinned": 1})
+
+    result = approve_with_edits(approval_id=approval.id, body='{"pinned": true}', notes="", decided_by="ana")
+
+    assert Artifact.objects.get(id=result.artifact_id).body_json == {"pinned": True}
