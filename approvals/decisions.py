@@ -8,13 +8,14 @@ conditional UPDATE), never by a check made in Python beforehand.
 import json
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from approvals.models import NOTES_MAX_LENGTH, Approval, ApprovalStatus, Job, JobStatus
+from approvals.models import NOTES_MAX_LENGTH, Approval, ApprovalReason, ApprovalStatus, Job, JobStatus
 
 NOTIFY_CHANNEL = "flow_approvals"
 logger = logging.getLogger(__name__)
@@ -95,6 +96,30 @@ def clean_notes(notes: str | None, *, required: bool) -> str:
     return notes
 
 
+def clean_reasons(reasons: Iterable[str] | None) -> list[str]:
+    """Known reason codes, each once, in the list's order; an unknown one is refused."""
+    given = set(reasons or ())
+    unknown = given - set(ApprovalReason.values)
+    if unknown:
+        raise InvalidDecision(
+            f"Unknown reason code {', '.join(sorted(unknown))}: use {', '.join(ApprovalReason.values)}."
+        )
+    return [code for code in ApprovalReason.values if code in given]
+
+
+def clean_rejection(notes: str | None, reasons: Iterable[str] | None, *, verb: str = "reject") -> tuple[str, list[str]]:
+    """A rejection (or a request for changes) needs a reason code or a note."""
+    reasons = clean_reasons(reasons)
+    notes = clean_notes(notes, required=False)
+    if not notes and not reasons:
+        raise InvalidDecision(rejection_needs_a_reason(verb))
+    return notes, reasons
+
+
+def rejection_needs_a_reason(verb: str) -> str:
+    return f"A reason is required to {verb}: tick a reason code or write a note saying what should change."
+
+
 def _approval_uuid(approval_id: uuid.UUID | str) -> uuid.UUID:
     # A malformed id would otherwise reach PostgreSQL as a DataError and abort
     # the caller's transaction; it names no approval, so say so.
@@ -108,12 +133,23 @@ def _notify(cursor, payload: dict) -> None:
     cursor.execute("select pg_notify(%s, %s)", [NOTIFY_CHANNEL, json.dumps(payload, default=str)])
 
 
-def decide(*, approval_id: uuid.UUID | str, decision: str, notes: str | None, decided_by: str) -> DecisionResult:
+def decide(
+    *,
+    approval_id: uuid.UUID | str,
+    decision: str,
+    notes: str | None,
+    decided_by: str,
+    reasons: Iterable[str] = (),
+) -> DecisionResult:
     """Approve or reject a pending approval and move its jobs on, all or nothing."""
     approval_id = _approval_uuid(approval_id)
     if decision not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
         raise InvalidDecision(f"Unknown decision {decision!r}: use approved or rejected.")
-    notes = clean_notes(notes, required=decision == ApprovalStatus.REJECTED)
+    notes, reasons = (
+        clean_rejection(notes, reasons)
+        if decision == ApprovalStatus.REJECTED
+        else (clean_notes(notes, required=False), clean_reasons(reasons))
+    )
 
     with transaction.atomic(), connection.cursor() as cursor:
         # Conditional on still pending: of two racing reviewers, the second
@@ -121,11 +157,11 @@ def decide(*, approval_id: uuid.UUID | str, decision: str, notes: str | None, de
         # name and version come back for the confirmation the reviewer sees.
         cursor.execute(
             """update approvals
-                  set status = %s, notes = %s, decided_by = %s, decided_at = now()
+                  set status = %s, outcome = %s, notes = %s, reasons = %s, decided_by = %s, decided_at = now()
                  from artifacts
                 where approvals.id = %s and approvals.status = 'pending' and artifacts.id = approvals.artifact_id
             returning approvals.artifact_id, approvals.decided_at, artifacts.name, artifacts.version""",
-            [decision, notes or None, decided_by, approval_id],
+            [decision, decision, notes or None, reasons, decided_by, approval_id],
         )
         row = cursor.fetchone()
         if row is None:
@@ -147,10 +183,8 @@ def decide(*, approval_id: uuid.UUID | str, decision: str, notes: str | None, de
             [new_status, error, decided_at, artifact_id],
         )
         jobs_moved = cursor.rowcount
-        _notify(
-            cursor,
-            {"approval_id": approval_id, "artifact_id": artifact_id, "status": decision, "decided_by": decided_by},
-        )
+        payload = {"approval_id": approval_id, "artifact_id": artifact_id, "status": decision, "decision": decision}
+        _notify(cursor, payload | {"decided_by": decided_by, "reasons": reasons})
     logger.info("approval %s %s by %s; %d job(s) moved on", approval_id, decision, decided_by, jobs_moved)
     return DecisionResult(
         approval_id=approval_id,

@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import BadRequest
 
 from approvals import decisions
-from approvals.models import NOTES_MAX_LENGTH, ApprovalStatus, ArtifactKind
+from approvals.models import NOTES_MAX_LENGTH, ApprovalOutcome, ApprovalReason, ApprovalStatus, ArtifactKind
 from approvals.selectors.filters import HistoryFilters, MediaFamily, QueueFilters
 from approvals.selectors.keyset import MAX_PAGE_SIZE, Cursor
 
@@ -103,13 +103,21 @@ class HistoryFilterForm(FilterForm):
     decision = forms.ChoiceField(
         label="Decision",
         required=False,
-        choices=[("", "Any decision"), (ApprovalStatus.APPROVED, "Approved"), (ApprovalStatus.REJECTED, "Rejected")],
+        choices=[
+            ("", "Any decision"),
+            (ApprovalStatus.APPROVED, "Approved (all)"),
+            (ApprovalStatus.REJECTED, "Rejected (all)"),
+            (ApprovalOutcome.APPROVED_WITH_EDITS, "Approved with edits"),
+            (ApprovalOutcome.CHANGES_REQUESTED, "Changes requested"),
+            (ApprovalOutcome.REPLACED_BY_EDIT, "Replaced by edit"),
+        ],
     )
+    reason = forms.ChoiceField(label="Reason", required=False, choices=[("", "Any reason"), *ApprovalReason.choices])
     project = forms.UUIDField(label="Project", required=False)
     decided_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     decided_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    query_fields = ("reviewer", "decision", "project", "decided_from", "decided_to")
+    query_fields = ("reviewer", "decision", "reason", "project", "decided_from", "decided_to")
 
     def filters(self) -> HistoryFilters:
         data = self.valid_data()
@@ -119,6 +127,7 @@ class HistoryFilterForm(FilterForm):
             project_id=data.get("project"),
             decided_from=data.get("decided_from"),
             decided_to=data.get("decided_to"),
+            reason=data.get("reason") or None,
         )
 
 
@@ -128,11 +137,32 @@ class NotesField(forms.CharField):
         return super().to_python(value).replace("\r\n", "\n")
 
 
+# What the decision buttons send; the last two are approvals.revisions' decisions.
+DECISIONS = [
+    (ApprovalStatus.APPROVED, "Approve"),
+    (ApprovalStatus.REJECTED, "Reject"),
+    (ApprovalOutcome.CHANGES_REQUESTED, "Request changes"),
+    (ApprovalOutcome.APPROVED_WITH_EDITS, "Approve with edits"),
+]
+CHOOSE_A_DECISION = "Choose Approve, Request changes or Reject."
+# Decisions that need a reason code or a note, and how their message names them.
+NEEDS_A_REASON = {ApprovalStatus.REJECTED: "reject", ApprovalOutcome.CHANGES_REQUESTED: "request changes"}
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[(ApprovalStatus.APPROVED, "Approve"), (ApprovalStatus.REJECTED, "Reject")],
-        error_messages={"required": "Choose Approve or Reject.", "invalid_choice": "Choose Approve or Reject."},
+        choices=DECISIONS,
+        error_messages={"required": CHOOSE_A_DECISION, "invalid_choice": CHOOSE_A_DECISION},
     )
+    reasons = forms.MultipleChoiceField(
+        label="Reasons",
+        required=False,
+        choices=ApprovalReason.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Unknown reason code %(value)s."},
+    )
+    # The edited text or JSON; approvals.revisions.parse_edit says what is wrong with it.
+    edited_body = forms.CharField(required=False, strip=False)
     notes = NotesField(
         label="Notes",
         required=False,
@@ -144,9 +174,16 @@ class DecisionForm(forms.Form):
     )
 
     def clean_notes(self) -> str:
-        # The service's own rule (as in the admin's form), so the form and the service cannot disagree.
-        required = self.cleaned_data.get("decision") == ApprovalStatus.REJECTED
+        # The service's own rules (as in the admin's form), so the form and the service cannot disagree;
+        # whether a note is needed depends on the reasons too, so clean() decides that.
         try:
-            return decisions.clean_notes(self.cleaned_data["notes"], required=required)
+            return decisions.clean_notes(self.cleaned_data["notes"], required=False)
         except decisions.InvalidDecision as refusal:
             raise forms.ValidationError(refusal.message) from refusal
+
+    def clean(self):
+        cleaned = super().clean()
+        verb = NEEDS_A_REASON.get(cleaned.get("decision"))
+        if verb and "notes" in cleaned and not cleaned["notes"] and not cleaned.get("reasons"):
+            self.add_error("notes", decisions.rejection_needs_a_reason(verb))
+        return cleaned

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
@@ -119,6 +120,28 @@ class ApprovalStatus(models.TextChoices):
 NOTES_MAX_LENGTH = 10_000
 
 
+class ApprovalReason(models.TextChoices):
+    """The reason codes a reviewer gives with a decision: the one list (009's check names the same)."""
+
+    TONE = "tone", "Tone"
+    ACCURACY = "accuracy", "Accuracy"
+    BRAND = "brand", "Brand"
+    LENGTH = "length", "Length"
+    LEGAL = "legal", "Legal"
+    VISUAL = "visual", "Visual"
+    OTHER = "other", "Other"
+
+
+class ApprovalOutcome(models.TextChoices):
+    """Which decision a decided row records (009); null while pending. docs/pipeline.md has the rows."""
+
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED_WITH_EDITS = "approved_with_edits", "Approved with edits"
+    REPLACED_BY_EDIT = "replaced_by_edit", "Replaced by edit"
+
+
 class Approval(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="approvals", db_column="artifact_id")
@@ -126,6 +149,8 @@ class Approval(models.Model):
     notes = models.TextField(null=True, blank=True, max_length=NOTES_MAX_LENGTH)
     decided_by = models.TextField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    reasons = ArrayField(models.TextField(choices=ApprovalReason.choices), default=list, blank=True)
+    outcome = models.TextField(choices=ApprovalOutcome.choices, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 

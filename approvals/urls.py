@@ -5,8 +5,9 @@ from django.urls import path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
-from approvals import team_views, views
+from approvals import revision_views, team_views, views
 from approvals.files import views as file_views
+from approvals.networks import views as network_views
 from approvals.plumbing.lockout import ThrottledLoginView
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("approvals/<uuid:approval_id>/undo/", team_views.approval_undo, name="approval-undo"),
     path("approvals/<uuid:approval_id>/reopen/", team_views.approval_reopen, name="approval-reopen"),
     path("live/queue/", team_views.queue_live, name="queue-live"),
+    path("approvals/<uuid:approval_id>/edit/check/", revision_views.approval_edit_check, name="approval-edit-check"),
     path("history/", views.history, name="history"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links: send them to the SVG icon (resolved lazily, as
@@ -33,4 +35,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("artifacts/<uuid:artifact_id>/file/", file_views.artifact_file, name="artifact-file"),
     path("artifacts/<uuid:artifact_id>/thumbnail/", file_views.artifact_thumbnail, name="artifact-thumbnail"),
+    path("artifacts/<uuid:artifact_id>/slides/<int:index>/", network_views.slide_image, name="slide-image"),
 ]

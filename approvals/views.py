@@ -18,10 +18,10 @@ from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
 
 from approvals import claims
-from approvals.decisions import AlreadyDecided, DecisionError, NotFound, decide
+from approvals.decisions import AlreadyDecided, DecisionError, NotFound
 from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
-from approvals.models import ApprovalStatus
 from approvals.plumbing.security_headers import keeps_no_copy
+from approvals.revisions import CONFIRMATION_VERBS, record_decision
 from approvals.selectors.history import decided_history
 from approvals.selectors.keyset import PAGE_SIZE
 from approvals.selectors.projects import project_choices
@@ -163,10 +163,12 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
         review = _review_or_404(approval_id, filters, request.user.get_username())
         return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=422)
     try:
-        result = decide(
+        result = record_decision(
             approval_id=approval_id,
             decision=form.cleaned_data["decision"],
             notes=form.cleaned_data["notes"],
+            reasons=form.cleaned_data["reasons"],
+            edited_body=form.cleaned_data["edited_body"],
             decided_by=request.user.get_username(),
         )
     except NotFound as error:
@@ -178,8 +180,7 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
         status = 409 if isinstance(error, AlreadyDecided) else 422
         return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=status)
 
-    verb = "Approved" if result.status == ApprovalStatus.APPROVED else "Rejected"
-    messages.success(request, f"{verb} {result.artifact_name} v{result.artifact_version}.")
+    messages.success(request, f"{CONFIRMATION_VERBS[result.status]} {result.artifact_name} v{result.artifact_version}.")
     remember_decision(request, result)
     query = filter_form.querystring()
     if not _wants_partial(request):

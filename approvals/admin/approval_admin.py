@@ -9,6 +9,7 @@ from approvals.admin.actions import ActionReport, selected_within_limit
 from approvals.admin.big_tables import BigTableAdmin, artifact_content
 from approvals.admin.filters import DecidedWithinFilter, project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
+from approvals.admin.reason_filters import OutcomeFilter, ReasonFilter
 from approvals.models import NOTES_MAX_LENGTH, Approval, ApprovalStatus, Artifact, Job, Project
 
 DECIDED = (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
@@ -45,6 +46,8 @@ class ApprovalAdmin(BigTableAdmin):
         "artifact_link",
         "project_link",
         "status",
+        "outcome",
+        "reasons",
         "created_at",
         "decided_by",
         "decided_at",
@@ -57,7 +60,7 @@ class ApprovalAdmin(BigTableAdmin):
     list_display_links = ("status",)
     list_select_related = ("artifact__project",)
     list_deferred = artifact_content("artifact")
-    list_filter = ("status", DecidedWithinFilter, project_filter("artifact__project_id"))
+    list_filter = ("status", OutcomeFilter, ReasonFilter, DecidedWithinFilter, project_filter("artifact__project_id"))
     search_fields = ("artifact__name", "decided_by")
     uuid_search_fields = ("pk", "artifact_id")
     # The order follows the status filter so that an index always serves it (see get_ordering).
@@ -67,6 +70,8 @@ class ApprovalAdmin(BigTableAdmin):
         "artifact_link",
         "project_link",
         "status",
+        "outcome",
+        "reasons",
         "notes",
         "decided_by",
         "decided_at",

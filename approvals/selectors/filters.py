@@ -25,3 +25,4 @@ class HistoryFilters:
     project_id: uuid.UUID | None = None
     decided_from: date | None = None
     decided_to: date | None = None
+    reason: str | None = None

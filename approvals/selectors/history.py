@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import F, Q
 from django.utils import timezone
 
-from approvals.models import Approval, ApprovalStatus
+from approvals.models import Approval, ApprovalOutcome, ApprovalStatus
+from approvals.selectors.edits import attach_edit_diffs
 from approvals.selectors.filters import HistoryFilters
 from approvals.selectors.keyset import MAX_PAGE_SIZE, PAGE_SIZE, Cursor
 
@@ -30,8 +31,12 @@ def decided_history(*, filters: HistoryFilters, after: Cursor | None = None, lim
     queryset = Approval.objects.exclude(status=ApprovalStatus.PENDING)
     if filters.reviewer:
         queryset = queryset.filter(decided_by=filters.reviewer)
-    if filters.decision:
+    if filters.decision in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
         queryset = queryset.filter(status=filters.decision)
+    elif filters.decision in ApprovalOutcome.values:
+        queryset = queryset.filter(outcome=filters.decision)
+    if filters.reason:
+        queryset = queryset.filter(reasons__contains=[filters.reason])
     if filters.project_id:
         queryset = queryset.filter(artifact__project_id=filters.project_id)
     # Day bounds as timestamps (not decided_at::date) so the index range applies.
@@ -45,6 +50,8 @@ def decided_history(*, filters: HistoryFilters, after: Cursor | None = None, lim
         queryset.order_by("-decided_at", "-id").values(
             "id",
             "status",
+            "outcome",
+            "reasons",
             "notes",
             "decided_by",
             "decided_at",
@@ -59,4 +66,4 @@ def decided_history(*, filters: HistoryFilters, after: Cursor | None = None, lim
     )
     page, more = values[:limit], len(values) > limit
     next_cursor = Cursor(at=page[-1]["decided_at"], id=page[-1]["id"]) if more else None
-    return HistoryPage(rows=page, next_cursor=next_cursor)
+    return HistoryPage(rows=attach_edit_diffs(page), next_cursor=next_cursor)

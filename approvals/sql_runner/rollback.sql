@@ -1,4 +1,4 @@
--- rollback.sql: undo migrations_sql/001..006 and 008 in reverse order (apply_sql --rollback --yes).
+-- rollback.sql: undo migrations_sql/001..006, 008 and 009 in reverse order (apply_sql --rollback --yes).
 -- Runs in one transaction with the clearing of the ledger: all or nothing.
 -- Drops without CASCADE, so an object someone else built on these tables
 -- stops the rollback instead of disappearing with it.
@@ -8,6 +8,10 @@ drop table if exists public.review_claims;
 
 -- Supabase refuses DELETE on storage tables unless this is set in the same transaction.
 select set_config('storage.allow_delete_query', 'true', true);
+
+-- 009: the approvals' reason codes and outcome (their checks and index go with them).
+alter table if exists public.approvals drop column if exists outcome;
+alter table if exists public.approvals drop column if exists reasons;
 
 -- 006: the bucket's policies, its object rows, then the bucket.
 do $$

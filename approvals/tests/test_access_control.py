@@ -32,6 +32,7 @@ class Site:
     file_artifact_id: object
     job_id: object
     run_id: object
+    carousel_artifact_id: object
 
 
 @pytest.fixture
@@ -45,7 +46,9 @@ def site(local_bucket):
         artifact=image, status=ApprovalStatus.APPROVED, decided_by="alice", decided_at=timezone.now()
     )
     job = Job.objects.get(output_artifact=pending.artifact)
-    return Site(pending, decided, image.id, job.id, Run.objects.get(job=job).id)
+    slides = [{"image": "proj/1/hero.png"}]
+    carousel = make_artifact(kind=ArtifactKind.JSON, body_json={"caption": "", "slides": slides})
+    return Site(pending, decided, image.id, job.id, Run.objects.get(job=job).id, carousel.id)
 
 
 def client_for(role: str) -> Client:
@@ -86,6 +89,8 @@ URLS = {
     "reopen": lambda s: reverse("approval-reopen", args=[s.decided.id]),
     "file": lambda s: reverse("artifact-file", args=[s.file_artifact_id]),
     "thumbnail": lambda s: reverse("artifact-thumbnail", args=[s.file_artifact_id]),
+    "slide": lambda s: reverse("slide-image", args=[s.carousel_artifact_id, 0]),
+    "edit-check": lambda s: reverse("approval-edit-check", args=[s.pending.id]),
     "healthz": lambda s: reverse("healthz"),
     "login": lambda s: reverse("login"),
     "logout": lambda s: reverse("logout"),
@@ -98,7 +103,7 @@ URLS = {
     "admin-approval-change": lambda s: reverse("admin:approvals_approval_change", args=[s.decided.id]),
     "admin-run-change": lambda s: reverse("admin:approvals_run_change", args=[s.run_id]),
 }
-REVIEWER_PAGES = {"queue", "review", "history", "file", "thumbnail"}
+REVIEWER_PAGES = {"queue", "review", "history", "file", "thumbnail", "slide"}
 ADMIN_PAGES = {name for name in URLS if name.startswith("admin") or name == "costs"}
 
 
@@ -144,6 +149,8 @@ def expected(role: str, name: str, method: str):
         return 303 if method == "POST" else 405
     if name == "next":
         return 302 if method == "GET" else 405
+    if name == "edit-check":
+        return 200 if method == "POST" else 405
     if name in REVIEWER_PAGES:
         return 200 if method == "GET" else 405
     raise AssertionError(f"no expectation for {name}")

@@ -203,7 +203,7 @@ def test_an_unknown_decision_is_refused(reviewer_client, decision):
     response = reviewer_client.post(decide_url(approval), {"decision": decision})
 
     assert response.status_code == 422
-    assert "Choose Approve or Reject." in response.content.decode()
+    assert "Choose Approve, Request changes or Reject." in response.content.decode()
     assert state(approval)[0] == "pending"
 
 

@@ -263,7 +263,9 @@ def test_a_decision_notifies_listeners_on_flow_approvals(listener):
             "approval_id": str(approval.id),
             "artifact_id": str(approval.artifact_id),
             "status": "rejected",
+            "decision": "rejected",
             "decided_by": "bob",
+            "reasons": [],
         }
     ]
 

@@ -7,7 +7,14 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import IntegrityError, connection, models, transaction
 
-from approvals.models import NOTES_MAX_LENGTH, ApprovalStatus, ArtifactKind, JobStatus
+from approvals.models import (
+    NOTES_MAX_LENGTH,
+    ApprovalOutcome,
+    ApprovalReason,
+    ApprovalStatus,
+    ArtifactKind,
+    JobStatus,
+)
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 # The pipeline's five tables, then the reviewer app's own (008 and after).
@@ -106,6 +113,33 @@ def test_notes_are_limited_to_ten_thousand_characters():
     assert fetch("select count(*) from public.approvals where artifact_id = %s", [artifact.id]) == [(1,)]
 
 
+def test_reason_codes_outside_the_list_are_rejected():
+    artifact = make_artifact()
+    insert = """insert into public.approvals (artifact_id, status, reasons, decided_by, decided_at)
+                values (%s, 'rejected', %s, 'ana', now())"""
+
+    assert "approvals_reasons_known" in rejected(insert, [artifact.id, ["tone", "vibes"]])
+    assert "approvals_reasons_known" in rejected(insert, [artifact.id, ["tone", None]])
+    fetch(insert, [artifact.id, ["tone", "legal"]])
+    assert fetch("select reasons from public.approvals where artifact_id = %s", [artifact.id]) == [(["tone", "legal"],)]
+
+
+def test_reasons_default_to_empty_for_rows_the_pipeline_inserts():
+    artifact = make_artifact()
+    inserted = fetch("insert into public.approvals (artifact_id) values (%s) returning reasons, outcome", [artifact.id])
+    assert inserted == [([], None)]
+
+
+def test_outcome_must_agree_with_status():
+    artifact = make_artifact()
+    insert = """insert into public.approvals (artifact_id, status, outcome, decided_by, decided_at)
+                values (%s, %s, %s, 'ana', now())"""
+
+    assert "approvals_outcome_matches_status" in rejected(insert, [artifact.id, "approved", "changes_requested"])
+    assert "approvals_outcome_matches_status" in rejected(insert, [artifact.id, "rejected", "approved_with_edits"])
+    fetch(insert, [artifact.id, "rejected", "changes_requested"])
+
+
 def test_at_most_one_pending_approval_per_artifact():
     approval = make_pending_review()
     assert "approvals_one_pending_per_artifact" in rejected(
@@ -200,6 +234,8 @@ def test_choices_match_the_check_constraints():
     assert allowed("artifacts_kind_valid") == set(ArtifactKind.values)
     assert allowed("jobs_status_valid") == set(JobStatus.values)
     assert allowed("approvals_status_valid") == set(ApprovalStatus.values)
+    assert allowed("approvals_reasons_known") == set(ApprovalReason.values)
+    assert allowed("approvals_outcome_matches_status") == set(ApprovalOutcome.values)
 
 
 # --- models against the live schema -------------------------------------------------------------------
@@ -207,18 +243,28 @@ def test_choices_match_the_check_constraints():
 
 def live_columns(table: str) -> dict[str, dict]:
     rows = fetch(
-        """select column_name, data_type, is_nullable = 'YES', numeric_precision, numeric_scale, is_generated
+        """select column_name, data_type, is_nullable = 'YES', numeric_precision, numeric_scale, is_generated,
+                  udt_name
            from information_schema.columns where table_schema = 'public' and table_name = %s""",
         [table],
     )
     return {
         name: {
-            "type": f"numeric({precision}, {scale})" if data_type == "numeric" else data_type,
+            "type": _column_type(data_type, precision, scale, udt_name),
             "null": nullable,
             "generated": generated == "ALWAYS",
         }
-        for name, data_type, nullable, precision, scale, generated in rows
+        for name, data_type, nullable, precision, scale, generated, udt_name in rows
     }
+
+
+def _column_type(data_type: str, precision, scale, udt_name: str) -> str:
+    """The type as Django's db_type spells it (an array's element type is its udt_name without the "_")."""
+    if data_type == "numeric":
+        return f"numeric({precision}, {scale})"
+    if data_type == "ARRAY":
+        return f"{udt_name.removeprefix('_')}[]"
+    return data_type
 
 
 def approvals_models() -> list[type[models.Model]]:
