@@ -5,6 +5,7 @@ before them scrolled away. `--when-up` waits in the background until the
 server accepts connections and prints the banner after those lines.
 """
 
+import os
 import socket
 import time
 
@@ -49,9 +50,11 @@ class Command(BaseCommand):
                 )
             return
         deadline = time.monotonic() + WAIT_SECONDS
+        parent = os.getppid()
         while not port_in_use(host, port):
-            if time.monotonic() > deadline:
-                return  # runserver failed and said why; no banner over its error
+            # runserver failed and said why, or make was stopped: no banner over its error.
+            if time.monotonic() > deadline or os.getppid() != parent:
+                return
             time.sleep(0.3)
         self.stdout.write(self.banner(host, port))
 
