@@ -28,6 +28,10 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.types.json import Jsonb
 
+# The limits table and counting need no Django: the agent fits posts exactly as the review page counts them.
+from approvals.networks.counting import count_post
+from approvals.networks.limits import Network, network_for
+
 CHANNEL = "flow_approvals"
 
 # Pick the oldest queued revision job nobody else holds; skip the ones another agent has locked.
@@ -54,13 +58,14 @@ class Revision:
     approval_id: uuid.UUID
 
 
-def revise_text(text: str, *, notes: str, limit: int | None) -> str:
-    """The example's stand-in for a model: the notes written in as the last line, the whole cut to the limit."""
+def revise_text(text: str, *, notes: str, network: Network | None) -> str:
+    """The example's stand-in for a model: the notes written in as the last line, the whole cut to fit the
+    network's limit as the review page counts it."""
     revised = text.rstrip()
     if notes.strip():
         revised += f"\n({notes.strip().splitlines()[0]})"
-    if limit and len(revised) > limit:
-        revised = revised[: limit - 1].rstrip() + "…"
+    while network is not None and len(revised) > 1 and count_post(network, revised).length > network.limit:
+        revised = revised[:-2].rstrip() + "…"
     return revised
 
 
@@ -68,10 +73,6 @@ def revise_json(value, *, notes: str, reasons: list[str]):
     if isinstance(value, dict):
         return {**value, "revision_notes": notes, "revision_reasons": reasons}
     return {"revised": value, "revision_notes": notes, "revision_reasons": reasons}
-
-
-# What the example fits a post to (approvals.networks.limits has the full table, with sources).
-_PLATFORM_LIMITS = {"x": 280, "linkedin": 3000, "instagram": 2200, "threads": 500, "facebook": 63206}
 
 
 def work_once(conn: psycopg.Connection) -> Revision | None:
@@ -90,7 +91,7 @@ def work_once(conn: psycopg.Connection) -> Revision | None:
         notes, reasons = params.get("notes") or "", params.get("reasons") or []
         metadata = metadata if isinstance(metadata, dict) else {}
         if artifact_kind == "text":
-            body_text = revise_text(body_text, notes=notes, limit=_PLATFORM_LIMITS.get(metadata.get("platform")))
+            body_text = revise_text(body_text, notes=notes, network=network_for(metadata))
         else:
             body_json = revise_json(body_json, notes=notes, reasons=reasons)
         (version,) = cursor.execute(_NEXT_VERSION_SQL, [project_id, name]).fetchone()

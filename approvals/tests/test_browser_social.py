@@ -175,3 +175,26 @@ def test_each_networks_preview(open_page, local_bucket, shots_dir):  # noqa: F81
             expect(card.locator(".post")).to_have_count(3)
         card.screenshot(path=shots_dir / f"preview-{key}.png")
     assert page.console.errors == [], page.console.errors
+
+
+def test_without_javascript_an_edit_is_approved_and_changes_are_requested(open_page):  # noqa: F811
+    from playwright.sync_api import expect
+
+    make_reviewer("noa", password="noa-pass-12345")
+    edited = make_pending_review(name="plain-edit", body_text="Launch day!!", metadata={"platform": "x"})
+    asked = make_pending_review(name="plain-ask", body_text="Soon.", metadata={"platform": "threads"})
+    page = open_page(javascript=False)
+    log_in(page, username="noa", password="noa-pass-12345")
+
+    page.goto(f"/approvals/{edited.id}/")
+    page.get_by_text("Edit", exact=True).click()
+    page.get_by_label("Edited text").fill("Launch day!")
+    page.get_by_role("button", name="Approve with edits").click()
+    expect(page.locator("#messages")).to_contain_text("Approved with edits: plain-edit v2.")
+    expect(page).to_have_url(f"/approvals/{asked.id}/")
+    page.get_by_role("group", name="Reasons").get_by_label("Accuracy").check()
+    page.get_by_role("button", name="Request changes").click()
+    expect(page.locator("#messages")).to_contain_text("Requested changes to plain-ask v1.")
+
+    assert Approval.objects.get(outcome=ApprovalOutcome.APPROVED_WITH_EDITS).artifact.body_text == "Launch day!"
+    assert Approval.objects.get(id=asked.id).reasons == ["accuracy"]

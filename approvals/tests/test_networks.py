@@ -159,3 +159,12 @@ def test_a_carousel_slide_image_is_served_only_from_a_path_the_artifact_names(re
     assert b"".join(image.streaming_content) == png
     assert (escaping.status_code, b"not a valid key" in escaping.content) == (404, True)
     assert beyond.status_code == 404
+
+
+def test_the_example_agent_fits_its_revision_to_xs_limit_by_xs_count():
+    from bench.example_agent import revise_text
+
+    revised = revise_text("🌸" * 139, notes="Add the date: 1 May.", network=NETWORKS["x"])
+
+    assert count_post(NETWORKS["x"], revised).length <= 280
+    assert revised.endswith("…")

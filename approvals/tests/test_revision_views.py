@@ -157,7 +157,7 @@ def test_the_next_version_shows_what_was_asked(reviewer_client):
         project=approval.artifact.project,
         name=approval.artifact.name,
         kind="text",
-        body_text=example_agent.revise_text("Launch day!", notes="Calmer", limit=280),
+        body_text=example_agent.revise_text("Launch day!", notes="Calmer", network=None),
         version=2,
         previous_version=approval.artifact,
         metadata={"platform": "x"},
