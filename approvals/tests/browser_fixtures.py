@@ -54,7 +54,8 @@ def browser():
 
 @contextmanager
 def sync_database_calls_allowed(item: pytest.Item):
-    """In a test marked `browser`, from its setup to its teardown: let Django make synchronous database calls.
+    """In a browser test (marked `browser`, or using the fixture), from its setup to its teardown:
+    let Django make synchronous database calls.
 
     Playwright's sync API keeps an event loop running in this thread, and Django
     refuses synchronous database calls while one runs (SynchronousOnlyOperation);
@@ -62,7 +63,7 @@ def sync_database_calls_allowed(item: pytest.Item):
     design. Every other test keeps Django's check (conftest.py's
     pytest_runtest_protocol applies this around each test).
     """
-    if item.get_closest_marker("browser") is None:
+    if item.get_closest_marker("browser") is None and "browser" not in getattr(item, "fixturenames", ()):
         yield
         return
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
