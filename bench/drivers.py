@@ -14,6 +14,7 @@ import psycopg
 from bench.environment import database_url
 
 DECISIONS_SCRIPT = Path(__file__).with_name("decisions.lua")
+PACED_SCRIPT = Path(__file__).with_name("paced.lua")
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -22,21 +23,19 @@ def _ms(text: str) -> float:
     return float(number) * UNITS_MS[unit]
 
 
-def wrk(url: str, cookie: str, *, seconds: int, connections: int = 4) -> dict:
-    """p50/p99 latency (ms) and requests/s of one URL; any non-2xx/3xx answer fails the run."""
+def wrk(url: str, cookie: str, *, seconds: int, connections: int = 4, pause_ms: int = 0) -> dict:
+    """p50/p99 latency (ms) and requests/s of one URL; any non-2xx/3xx answer fails the run.
+
+    With `pause_ms` each connection waits that long between requests (bench/paced.lua).
+    """
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    command += ["-H", f"Cookie: {cookie}"]
+    if pause_ms:
+        command += ["-s", str(PACED_SCRIPT), url, "--", str(pause_ms)]
+    else:
+        command.append(url)
     result = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--latency",
-            "--timeout",
-            "10s",
-            "-H",
-            f"Cookie: {cookie}",
-            url,
-        ],
+        command,
         capture_output=True,
         text=True,
         check=True,

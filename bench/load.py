@@ -3,7 +3,7 @@
     python -m bench.load                # small and large scale, 5 rounds of 10 s per page
     python -m bench.load --reuse        # keep already-seeded databases (seeding 1M takes minutes)
     python -m bench.load --large 100000 --rounds 3 --seconds 5   # a quicker look
-    python -m bench.load --smoke        # every step at a few hundred rows, one round of 1 s: seconds
+    python -m bench.load --smoke        # every step at a few hundred rows, one paced round of 1 s: seconds
 
 Prints one table, ratios first, then this machine's absolute figures. Exits
 non-zero when a decision round did not decide every item exactly once. A smoke
@@ -42,8 +42,9 @@ from bench.environment import (
 )
 
 DEEP_PAGES = 20
-# One wrk connection per page: the code path without two workers saturating the machine for the run's 12 s.
-SMOKE_SIZES = {"small": 300, "large": 600, "rounds": 1, "seconds": 1, "connections": 1}
+# One wrk connection per page, pausing between requests: every page's code path
+# without the workers saturating the machine for the run's 12 s of wrk.
+SMOKE_SIZES = {"small": 300, "large": 600, "rounds": 1, "seconds": 1, "connections": 1, "pause_ms": 50}
 SMOKE_SIZES |= {"decision_items": 100, "decision_rounds": 1}
 
 
@@ -95,7 +96,9 @@ def query_counts(database: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure_pages(database: str, *, rounds: int, seconds: int, connections: int) -> dict[str, list[dict]]:
+def measure_pages(
+    database: str, *, rounds: int, seconds: int, connections: int, pause_ms: int
+) -> dict[str, list[dict]]:
     with gunicorn_server(database) as base:
         reviewer_cookie, _ = log_in(base, REVIEWERS[0])
         ops_cookie, _ = log_in(base, OPS_USER)
@@ -117,7 +120,9 @@ def measure_pages(database: str, *, rounds: int, seconds: int, connections: int)
         for round_number in range(rounds):
             # Interleaved, so that drift on the machine touches every page alike.
             for name, (path, cookie) in pages.items():
-                results[name].append(wrk(base + path, cookie, seconds=seconds, connections=connections))
+                results[name].append(
+                    wrk(base + path, cookie, seconds=seconds, connections=connections, pause_ms=pause_ms)
+                )
             print(f"  {database}: round {round_number + 1}/{rounds} done")
     return results
 
@@ -248,6 +253,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4, help="wrk connections per page (default 4)")
+    parser.add_argument(
+        "--pause-ms", type=int, default=0, help="each wrk connection waits this long between requests (default 0)"
+    )
     parser.add_argument("--decision-items", type=int, default=2_000)
     parser.add_argument("--decision-rounds", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="reuse seeded databases of the same size")
@@ -270,6 +278,7 @@ def main() -> None:
         prepare(names["large"], args.large, template=template, reuse=args.reuse)
         print("Measuring pages")
         pace = {"rounds": args.rounds, "seconds": args.seconds, "connections": args.connections}
+        pace["pause_ms"] = args.pause_ms
         small = measure_pages(names["small"], **pace)
         large = measure_pages(names["large"], **pace)
         counts = query_counts(names["large"])
