@@ -1,10 +1,28 @@
--- rollback.sql: undo migrations_sql/001..006 in reverse order (apply_sql --rollback --yes).
+-- rollback.sql: undo migrations_sql/001..006 and 010 in reverse order (apply_sql --rollback --yes).
 -- Runs in one transaction with the clearing of the ledger: all or nothing.
 -- Drops without CASCADE, so an object someone else built on these tables
 -- stops the rollback instead of disappearing with it.
 
 -- Supabase refuses DELETE on storage tables unless this is set in the same transaction.
 select set_config('storage.allow_delete_query', 'true', true);
+
+-- 010: the cost rollup's triggers and functions, its tables, the review targets.
+drop trigger if exists artifacts_project_changed_stamp_cost_days on public.artifacts;
+drop trigger if exists jobs_artifacts_changed_stamp_cost_days on public.jobs;
+drop trigger if exists runs_truncated_clear_cost_days on public.runs;
+drop trigger if exists runs_deleted_stamp_cost_days on public.runs;
+drop trigger if exists runs_updated_stamp_cost_days on public.runs;
+drop trigger if exists runs_inserted_stamp_cost_days on public.runs;
+drop function if exists public.refresh_run_cost_rollup();
+drop function if exists public.artifacts_stamp_cost_days();
+drop function if exists public.jobs_stamp_cost_days();
+drop function if exists public.runs_truncated_clear_cost_days();
+drop function if exists public.runs_stamp_cost_days();
+drop function if exists public.run_cost_days_changed(date[]);
+drop function if exists public.run_cost_open_from();
+drop table if exists public.review_targets;
+drop table if exists public.run_cost_rollup;
+drop table if exists public.run_cost_days;
 
 -- 006: the bucket's policies, its object rows, then the bucket.
 do $$

@@ -11,6 +11,8 @@ from approvals.models import NOTES_MAX_LENGTH, ApprovalStatus, ArtifactKind, Job
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 TABLES = ["projects", "artifacts", "jobs", "approvals", "runs"]
+# 010_ops_rollups.sql: the costs rollup and the review targets.
+OPS_TABLES = ["run_cost_days", "run_cost_rollup", "review_targets"]
 
 pytestmark = pytest.mark.django_db
 
@@ -32,13 +34,13 @@ def rejected(sql: str, params=None) -> str:
 # --- row-level security and checks -------------------------------------------------------------------
 
 
-def test_row_level_security_is_enabled_on_all_five_tables():
+def test_row_level_security_is_enabled_on_every_table():
     rows = fetch(
         """select c.relname, c.relrowsecurity from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where n.nspname = 'public' and c.relname = any(%s)""",
-        [TABLES],
+        [TABLES + OPS_TABLES],
     )
-    assert dict(rows) == {table: True for table in TABLES}
+    assert dict(rows) == {table: True for table in TABLES + OPS_TABLES}
 
 
 @pytest.mark.parametrize(
@@ -199,7 +201,7 @@ def approvals_models() -> list[type[models.Model]]:
 
 
 def test_every_table_has_an_unmanaged_model():
-    assert sorted(model._meta.db_table for model in approvals_models()) == sorted(TABLES)
+    assert sorted(model._meta.db_table for model in approvals_models()) == sorted(TABLES + OPS_TABLES)
     assert not any(model._meta.managed for model in approvals_models())
 
 
@@ -243,11 +245,11 @@ def test_makemigrations_has_nothing_to_add():
     call_command("makemigrations", "approvals", "--check", "--dry-run", verbosity=0)
 
 
-def test_public_holds_only_the_five_tables_and_django_its_own_schema():
+def test_public_holds_only_the_pipeline_and_ops_tables_and_django_its_own_schema():
     public = {row[0] for row in fetch("select table_name from information_schema.tables where table_schema = 'public'")}
     django_tables = fetch(
         "select distinct table_schema from information_schema.tables where table_name in ('django_migrations', "
         "'auth_user', 'django_session', 'django_admin_log', 'django_content_type')"
     )
-    assert public == set(TABLES)
+    assert public == set(TABLES + OPS_TABLES)
     assert django_tables == [("django",)]

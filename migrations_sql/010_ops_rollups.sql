@@ -1,0 +1,243 @@
+-- 010_ops_rollups.sql
+-- What the ops console reads fast: runs' tokens and cost summed per UTC day
+-- (by model and by project), and a review target per project.
+-- Idempotent: safe to run again on Supabase and on plain PostgreSQL 15+.
+--
+-- How the rollup stays exact: closed days (before today, UTC) are summed
+-- once into run_cost_rollup and listed in run_cost_days. Whatever could change
+-- a closed day's sums (a run inserted, updated or deleted with a created_at on
+-- that day, a job's artifacts changing, an artifact moving project) stamps the
+-- day's changed_at in the same transaction, and a day with changed_at set is
+-- read from the raw runs until refresh_run_cost_rollup() sums it again.
+-- Today is always read from the raw runs, so the pipeline's
+-- everyday inserts touch nothing here but a statement trigger that finds no
+-- closed day to stamp.
+
+create table if not exists public.run_cost_days (
+  day          date primary key,
+  rolled_up_at timestamptz,
+  changed_at   timestamptz
+);
+
+comment on table public.run_cost_days is
+  'Days of runs summed in run_cost_rollup; a day with changed_at set is read from runs until summed again.';
+
+create table if not exists public.run_cost_rollup (
+  id                bigint generated always as identity primary key,
+  day               date not null,
+  dimension         text not null,
+  key               text not null,
+  runs              bigint not null,
+  prompt_tokens     bigint not null,
+  completion_tokens bigint not null,
+  total_tokens      bigint not null,
+  cost_usd          numeric(18, 6) not null,
+  constraint run_cost_rollup_dimension_valid check (dimension in ('model', 'project', 'project_month', 'job')),
+  constraint run_cost_rollup_one_row_per_key unique (day, dimension, key)
+);
+
+-- A period reads one dimension over a range of days.
+create index if not exists run_cost_rollup_dimension_day_idx on public.run_cost_rollup (dimension, day);
+
+comment on table public.run_cost_rollup is
+  'Runs summed per UTC day by model, by project (empty key: no artifact), the day''s 20 costliest jobs; project_month: by project per month (day = its first day).';
+
+create table if not exists public.review_targets (
+  project_id   uuid primary key references public.projects (id) on delete cascade,
+  target_hours integer not null,
+  created_at   timestamptz not null default now(),
+  updated_at   timestamptz not null default now(),
+  constraint review_targets_hours_range check (target_hours between 1 and 8760)
+);
+
+comment on table public.review_targets is 'How long, in hours, an item of a project may wait for review.';
+
+create or replace trigger review_targets_set_updated_at
+  before update on public.review_targets
+  for each row execute function public.set_updated_at();
+
+-- The first day still read live: today (UTC), and yesterday until 01:00, so
+-- that a transaction writing runs just before midnight has committed before
+-- its day is summed. The clock, not now(): a long transaction must not think
+-- an earlier day is still open.
+create or replace function public.run_cost_open_from() returns date
+language sql volatile as $$
+  select ((clock_timestamp() at time zone 'UTC') - interval '1 hour')::date
+$$;
+
+-- Stamps closed days as changed, in day order (one lock order for every writer).
+create or replace function public.run_cost_days_changed(days date[]) returns void
+language sql volatile as $$
+  insert into public.run_cost_days as d (day, changed_at)
+  select distinct changed.day, clock_timestamp()
+    from unnest(days) as changed(day)
+   where changed.day < public.run_cost_open_from()
+   order by changed.day
+  on conflict (day) do update set changed_at = excluded.changed_at
+$$;
+
+create or replace function public.runs_stamp_cost_days() returns trigger
+language plpgsql as $$
+begin
+  if tg_op in ('INSERT', 'UPDATE') then
+    perform public.run_cost_days_changed(array(
+      select (created_at at time zone 'UTC')::date from new_runs
+       where created_at < public.run_cost_open_from()::timestamp at time zone 'UTC'));
+  end if;
+  if tg_op in ('UPDATE', 'DELETE') then
+    perform public.run_cost_days_changed(array(
+      select (created_at at time zone 'UTC')::date from old_runs
+       where created_at < public.run_cost_open_from()::timestamp at time zone 'UTC'));
+  end if;
+  return null;
+end;
+$$;
+
+create or replace function public.runs_truncated_clear_cost_days() returns trigger
+language plpgsql as $$
+begin
+  delete from public.run_cost_rollup;
+  delete from public.run_cost_days;
+  return null;
+end;
+$$;
+
+-- A job's runs count for the project of its output artifact, else of its input artifact.
+create or replace function public.jobs_stamp_cost_days() returns trigger
+language plpgsql as $$
+begin
+  perform public.run_cost_days_changed(array(
+    select (created_at at time zone 'UTC')::date from public.runs
+     where job_id = new.id and created_at < public.run_cost_open_from()::timestamp at time zone 'UTC'));
+  return null;
+end;
+$$;
+
+create or replace function public.artifacts_stamp_cost_days() returns trigger
+language plpgsql as $$
+begin
+  perform public.run_cost_days_changed(array(
+    select (r.created_at at time zone 'UTC')::date
+      from public.jobs j join public.runs r on r.job_id = j.id
+     where (j.output_artifact_id = new.id or j.input_artifact_id = new.id)
+       and r.created_at < public.run_cost_open_from()::timestamp at time zone 'UTC'));
+  return null;
+end;
+$$;
+
+create or replace trigger runs_inserted_stamp_cost_days
+  after insert on public.runs referencing new table as new_runs
+  for each statement execute function public.runs_stamp_cost_days();
+create or replace trigger runs_updated_stamp_cost_days
+  after update on public.runs referencing old table as old_runs new table as new_runs
+  for each statement execute function public.runs_stamp_cost_days();
+create or replace trigger runs_deleted_stamp_cost_days
+  after delete on public.runs referencing old table as old_runs
+  for each statement execute function public.runs_stamp_cost_days();
+create or replace trigger runs_truncated_clear_cost_days
+  after truncate on public.runs
+  for each statement execute function public.runs_truncated_clear_cost_days();
+create or replace trigger jobs_artifacts_changed_stamp_cost_days
+  after update of output_artifact_id, input_artifact_id on public.jobs
+  for each row
+  when (old.output_artifact_id is distinct from new.output_artifact_id
+        or old.input_artifact_id is distinct from new.input_artifact_id)
+  execute function public.jobs_stamp_cost_days();
+create or replace trigger artifacts_project_changed_stamp_cost_days
+  after update of project_id on public.artifacts
+  for each row when (old.project_id is distinct from new.project_id)
+  execute function public.artifacts_stamp_cost_days();
+
+-- Sums every closed day that is missing or changed; returns how many. One at a
+-- time (an advisory lock), and in read committed each statement below sees
+-- what writers committed while the day's stamp was being cleared.
+create or replace function public.refresh_run_cost_rollup() returns integer
+language plpgsql volatile as $$
+declare
+  open_from date := public.run_cost_open_from();
+  todo date[];
+begin
+  perform pg_advisory_xact_lock(hashtext('public.refresh_run_cost_rollup'));
+  select array_agg(day order by day) into todo from (
+    select generate_series(
+             (select (min(created_at) at time zone 'UTC')::date from public.runs),
+             open_from - 1, interval '1 day')::date as day
+    union
+    select day from public.run_cost_days where changed_at is not null and day < open_from
+    except
+    select day from public.run_cost_days where rolled_up_at is not null and changed_at is null
+  ) pending;
+  if todo is null then
+    return 0;
+  end if;
+  insert into public.run_cost_days as d (day, rolled_up_at, changed_at)
+  select day, clock_timestamp(), null from unnest(todo) as t(day) order by day
+  on conflict (day) do update set rolled_up_at = excluded.rolled_up_at, changed_at = null;
+  delete from public.run_cost_rollup where day = any(todo);
+  insert into public.run_cost_rollup
+         (day, dimension, key, runs, prompt_tokens, completion_tokens, total_tokens, cost_usd)
+  select day,
+         case when grouping(model) = 0 then 'model' else 'project' end,
+         case when grouping(model) = 0 then model else coalesce(project_id::text, '') end,
+         count(*), sum(prompt_tokens), sum(completion_tokens), coalesce(sum(total_tokens), 0),
+         coalesce(sum(cost_usd), 0)
+    from (
+      select t.day, r.model, a.project_id, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.cost_usd
+        from unnest(todo) as t(day)
+        join public.runs r on r.created_at >= t.day::timestamp at time zone 'UTC'
+                          and r.created_at < (t.day + 1)::timestamp at time zone 'UTC'
+        join public.jobs j on j.id = r.job_id
+        left join public.artifacts a on a.id = coalesce(j.output_artifact_id, j.input_artifact_id)
+    ) day_runs
+   group by grouping sets ((day, model), (day, project_id));
+  -- The day's 20 costliest jobs: the costliest (job, day) pairs of any period are among them.
+  insert into public.run_cost_rollup
+         (day, dimension, key, runs, prompt_tokens, completion_tokens, total_tokens, cost_usd)
+  select day, 'job', job_id::text, runs, prompt_tokens, completion_tokens, total_tokens, cost_usd
+    from (
+      select t.day, r.job_id, count(*) as runs, sum(r.prompt_tokens) as prompt_tokens,
+             sum(r.completion_tokens) as completion_tokens, coalesce(sum(r.total_tokens), 0) as total_tokens,
+             coalesce(sum(r.cost_usd), 0) as cost_usd,
+             row_number() over (partition by t.day order by coalesce(sum(r.cost_usd), 0) desc, r.job_id) as rank
+        from unnest(todo) as t(day)
+        join public.runs r on r.created_at >= t.day::timestamp at time zone 'UTC'
+                          and r.created_at < (t.day + 1)::timestamp at time zone 'UTC'
+       group by t.day, r.job_id
+    ) ranked
+   where rank <= 20;
+  -- Months holding a day summed again, from their days' rows (a month is read only when all its days are current).
+  delete from public.run_cost_rollup
+   where dimension = 'project_month' and day in (select distinct date_trunc('month', d)::date from unnest(todo) d);
+  insert into public.run_cost_rollup
+         (day, dimension, key, runs, prompt_tokens, completion_tokens, total_tokens, cost_usd)
+  select date_trunc('month', day)::date, 'project_month', key,
+         sum(runs), sum(prompt_tokens), sum(completion_tokens), sum(total_tokens), sum(cost_usd)
+    from public.run_cost_rollup
+   where dimension = 'project'
+     and date_trunc('month', day)::date in (select distinct date_trunc('month', d)::date from unnest(todo) d)
+   group by 1, 3;
+  return cardinality(todo);
+end;
+$$;
+
+alter table public.run_cost_days enable row level security;
+alter table public.run_cost_rollup enable row level security;
+alter table public.review_targets enable row level security;
+-- The triggers run as whoever writes runs, jobs or artifacts: they stamp days.
+revoke all on table public.run_cost_days, public.run_cost_rollup, public.review_targets from anon;
+grant select, insert, update, delete on table public.run_cost_days, public.run_cost_rollup,
+  public.review_targets to authenticated;
+grant all on table public.run_cost_days, public.run_cost_rollup, public.review_targets to service_role;
+
+drop policy if exists run_cost_days_authenticated_all on public.run_cost_days;
+create policy run_cost_days_authenticated_all on public.run_cost_days
+  for all to authenticated using (true) with check (true);
+drop policy if exists run_cost_rollup_authenticated_all on public.run_cost_rollup;
+create policy run_cost_rollup_authenticated_all on public.run_cost_rollup
+  for all to authenticated using (true) with check (true);
+drop policy if exists review_targets_authenticated_all on public.review_targets;
+create policy review_targets_authenticated_all on public.review_targets
+  for all to authenticated using (true) with check (true);
+
+-- The closed days already in runs, summed now (at 3M runs, a few seconds).
+select public.refresh_run_cost_rollup();
