@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
@@ -225,3 +226,28 @@ class ReviewTarget(models.Model):
 
     def __str__(self):
         return f"{self.project}: {self.target_hours} h"
+
+
+class ReviewItem(models.Model):
+    """An approval with what review analytics group by (010): kept by triggers on approvals and artifacts."""
+
+    approval = models.OneToOneField(
+        Approval, on_delete=models.CASCADE, primary_key=True, related_name="review_item", db_column="approval_id"
+    )
+    project_id = models.UUIDField()
+    status = models.TextField(choices=ApprovalStatus.choices)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.TextField(null=True, blank=True)
+    job_kind = models.TextField(null=True, blank=True)
+    prompt = models.TextField(null=True, blank=True)
+    cost_usd = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    # Declared last: the name shadows django.db.models inside the class body.
+    models = ArrayField(models.TextField(), default=list)
+
+    class Meta:
+        managed = False
+        db_table = "review_items"
+
+    def __str__(self):
+        return f"{self.get_status_display()} item {self.approval_id}"

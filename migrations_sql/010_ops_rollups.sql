@@ -56,6 +56,85 @@ create or replace trigger review_targets_set_updated_at
   before update on public.review_targets
   for each row execute function public.set_updated_at();
 
+-- One row per approval with what review analytics group by, so that their
+-- pages read one narrow table instead of joining approvals to artifacts, jobs
+-- and runs: the project (kept when an artifact moves), and, set when the
+-- decision is made, the kind and params of the job that made the artifact,
+-- the models of its runs and what they cost until then.
+create table if not exists public.review_items (
+  approval_id uuid primary key references public.approvals (id) on delete cascade,
+  project_id  uuid not null,
+  status      text not null,
+  created_at  timestamptz not null,
+  decided_at  timestamptz,
+  decided_by  text,
+  job_kind    text,
+  prompt      text,
+  models      text[] not null default '{}',
+  cost_usd    numeric(18, 6) not null default 0
+);
+
+comment on table public.review_items is
+  'Approvals with their project, job kind, prompt, models and cost: what review analytics group by.';
+
+create index if not exists review_items_pending_idx on public.review_items (project_id, created_at)
+  where status = 'pending';
+create index if not exists review_items_decided_idx on public.review_items (decided_at)
+  where status <> 'pending';
+
+-- What an approval's artifact cost to make: every job that made it (retries too), the newest one's kind and params.
+create or replace function public.review_item_work(artifact uuid)
+returns table (job_kind text, params text, models text[], cost_usd numeric)
+language sql stable as $$
+  select (array_agg(j.kind order by j.created_at desc))[1],
+         (array_agg(j.params::text order by j.created_at desc))[1],
+         coalesce((select array_agg(distinct r.model order by r.model)
+                     from public.runs r join public.jobs rj on rj.id = r.job_id
+                    where rj.output_artifact_id = artifact), '{}'),
+         coalesce((select sum(r.cost_usd)
+                     from public.runs r join public.jobs rj on rj.id = r.job_id
+                    where rj.output_artifact_id = artifact), 0)
+    from public.jobs j
+   where j.output_artifact_id = artifact
+$$;
+
+create or replace function public.approvals_keep_review_items() returns trigger
+language plpgsql as $$
+begin
+  if tg_op = 'INSERT' then
+    insert into public.review_items (approval_id, project_id, status, created_at)
+    select new.id, a.project_id, new.status, new.created_at from public.artifacts a where a.id = new.artifact_id
+    on conflict (approval_id) do nothing;
+  end if;
+  insert into public.review_items as item
+         (approval_id, project_id, status, created_at, decided_at, decided_by, job_kind, prompt, models, cost_usd)
+  select new.id, a.project_id, new.status, new.created_at, new.decided_at, new.decided_by, w.job_kind,
+         coalesce(a.metadata ->> 'prompt', w.params), w.models, w.cost_usd
+    from public.artifacts a cross join public.review_item_work(a.id) w
+   where a.id = new.artifact_id and new.status <> 'pending'
+  on conflict (approval_id) do update
+     set status = excluded.status, decided_at = excluded.decided_at, decided_by = excluded.decided_by,
+         job_kind = excluded.job_kind, prompt = excluded.prompt, models = excluded.models,
+         cost_usd = excluded.cost_usd;
+  if tg_op = 'UPDATE' and new.status = 'pending' and old.status <> 'pending' then
+    update public.review_items
+       set status = 'pending', decided_at = null, decided_by = null
+     where approval_id = new.id;
+  end if;
+  return null;
+end;
+$$;
+
+create or replace function public.artifacts_move_review_items() returns trigger
+language plpgsql as $$
+begin
+  update public.review_items i set project_id = new.project_id
+    from public.approvals p
+   where p.artifact_id = new.id and i.approval_id = p.id;
+  return null;
+end;
+$$;
+
 -- The first day still read live: today (UTC), and yesterday until 01:00, so
 -- that a transaction writing runs just before midnight has committed before
 -- its day is summed. The clock, not now(): a long transaction must not think
@@ -143,6 +222,13 @@ create or replace trigger jobs_artifacts_changed_stamp_cost_days
   when (old.output_artifact_id is distinct from new.output_artifact_id
         or old.input_artifact_id is distinct from new.input_artifact_id)
   execute function public.jobs_stamp_cost_days();
+create or replace trigger approvals_keep_review_items
+  after insert or update of status, decided_at, decided_by on public.approvals
+  for each row execute function public.approvals_keep_review_items();
+create or replace trigger artifacts_project_changed_move_review_items
+  after update of project_id on public.artifacts
+  for each row when (old.project_id is distinct from new.project_id)
+  execute function public.artifacts_move_review_items();
 create or replace trigger artifacts_project_changed_stamp_cost_days
   after update of project_id on public.artifacts
   for each row when (old.project_id is distinct from new.project_id)
@@ -223,11 +309,14 @@ $$;
 alter table public.run_cost_days enable row level security;
 alter table public.run_cost_rollup enable row level security;
 alter table public.review_targets enable row level security;
--- The triggers run as whoever writes runs, jobs or artifacts: they stamp days.
-revoke all on table public.run_cost_days, public.run_cost_rollup, public.review_targets from anon;
+alter table public.review_items enable row level security;
+-- The triggers run as whoever writes runs, jobs, artifacts or approvals: they write these tables.
+revoke all on table public.run_cost_days, public.run_cost_rollup, public.review_targets, public.review_items
+  from anon;
 grant select, insert, update, delete on table public.run_cost_days, public.run_cost_rollup,
-  public.review_targets to authenticated;
-grant all on table public.run_cost_days, public.run_cost_rollup, public.review_targets to service_role;
+  public.review_targets, public.review_items to authenticated;
+grant all on table public.run_cost_days, public.run_cost_rollup, public.review_targets, public.review_items
+  to service_role;
 
 drop policy if exists run_cost_days_authenticated_all on public.run_cost_days;
 create policy run_cost_days_authenticated_all on public.run_cost_days
@@ -235,9 +324,31 @@ create policy run_cost_days_authenticated_all on public.run_cost_days
 drop policy if exists run_cost_rollup_authenticated_all on public.run_cost_rollup;
 create policy run_cost_rollup_authenticated_all on public.run_cost_rollup
   for all to authenticated using (true) with check (true);
+drop policy if exists review_items_authenticated_all on public.review_items;
+create policy review_items_authenticated_all on public.review_items
+  for all to authenticated using (true) with check (true);
 drop policy if exists review_targets_authenticated_all on public.review_targets;
 create policy review_targets_authenticated_all on public.review_targets
   for all to authenticated using (true) with check (true);
 
--- The closed days already in runs, summed now (at 3M runs, a few seconds).
+-- The approvals already there, and the closed days already in runs (at
+-- seed_bulk's default size, about a minute in all on 2 cores).
+insert into public.review_items
+       (approval_id, project_id, status, created_at, decided_at, decided_by, job_kind, prompt, models, cost_usd)
+select p.id, a.project_id, p.status, p.created_at, p.decided_at, p.decided_by, work.job_kind,
+       coalesce(a.metadata ->> 'prompt', work.params), coalesce(work.models, '{}'), coalesce(work.cost_usd, 0)
+  from public.approvals p
+  join public.artifacts a on a.id = p.artifact_id
+  left join (
+        select j.output_artifact_id,
+               (array_agg(j.kind order by j.created_at desc))[1] as job_kind,
+               (array_agg(j.params::text order by j.created_at desc))[1] as params,
+               array_remove(array_agg(distinct r.model order by r.model), null) as models,
+               sum(r.cost_usd) as cost_usd
+          from public.jobs j
+          left join public.runs r on r.job_id = j.id
+         where j.output_artifact_id is not null
+         group by j.output_artifact_id
+       ) work on work.output_artifact_id = p.artifact_id and p.status <> 'pending'
+on conflict (approval_id) do nothing;
 select public.refresh_run_cost_rollup();

@@ -6,7 +6,9 @@
 -- Supabase refuses DELETE on storage tables unless this is set in the same transaction.
 select set_config('storage.allow_delete_query', 'true', true);
 
--- 010: the cost rollup's triggers and functions, its tables, the review targets.
+-- 010: the cost rollup's and review items' triggers and functions, their tables, the review targets.
+drop trigger if exists artifacts_project_changed_move_review_items on public.artifacts;
+drop trigger if exists approvals_keep_review_items on public.approvals;
 drop trigger if exists artifacts_project_changed_stamp_cost_days on public.artifacts;
 drop trigger if exists jobs_artifacts_changed_stamp_cost_days on public.jobs;
 drop trigger if exists runs_truncated_clear_cost_days on public.runs;
@@ -20,6 +22,10 @@ drop function if exists public.runs_truncated_clear_cost_days();
 drop function if exists public.runs_stamp_cost_days();
 drop function if exists public.run_cost_days_changed(date[]);
 drop function if exists public.run_cost_open_from();
+drop function if exists public.artifacts_move_review_items();
+drop function if exists public.approvals_keep_review_items();
+drop function if exists public.review_item_work(uuid);
+drop table if exists public.review_items;
 drop table if exists public.review_targets;
 drop table if exists public.run_cost_rollup;
 drop table if exists public.run_cost_days;

@@ -11,8 +11,8 @@ from approvals.models import NOTES_MAX_LENGTH, ApprovalStatus, ArtifactKind, Job
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 TABLES = ["projects", "artifacts", "jobs", "approvals", "runs"]
-# 010_ops_rollups.sql: the costs rollup and the review targets.
-OPS_TABLES = ["run_cost_days", "run_cost_rollup", "review_targets"]
+# 010_ops_rollups.sql: the costs rollup, review targets and review analytics' items.
+OPS_TABLES = ["run_cost_days", "run_cost_rollup", "review_targets", "review_items"]
 
 pytestmark = pytest.mark.django_db
 
@@ -182,17 +182,26 @@ def test_choices_match_the_check_constraints():
 
 def live_columns(table: str) -> dict[str, dict]:
     rows = fetch(
-        """select column_name, data_type, is_nullable = 'YES', numeric_precision, numeric_scale, is_generated
+        """select column_name, data_type, is_nullable = 'YES', numeric_precision, numeric_scale, is_generated,
+                  udt_name
            from information_schema.columns where table_schema = 'public' and table_name = %s""",
         [table],
     )
+
+    def type_of(data_type: str, precision, scale, udt_name: str) -> str:
+        if data_type == "numeric":
+            return f"numeric({precision}, {scale})"
+        if data_type == "ARRAY":  # udt_name is the element type with a leading underscore: _text
+            return f"{udt_name[1:]}[]"
+        return data_type
+
     return {
         name: {
-            "type": f"numeric({precision}, {scale})" if data_type == "numeric" else data_type,
+            "type": type_of(data_type, precision, scale, udt_name),
             "null": nullable,
             "generated": generated == "ALWAYS",
         }
-        for name, data_type, nullable, precision, scale, generated in rows
+        for name, data_type, nullable, precision, scale, generated, udt_name in rows
     }
 
 
