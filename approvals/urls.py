@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from approvals import views
 from approvals.files import views as file_views
@@ -11,6 +11,7 @@ urlpatterns = [
     path("approvals/<uuid:approval_id>/", views.approval_detail, name="approval-detail"),
     path("approvals/<uuid:approval_id>/decide/", views.approval_decide, name="approval-decide"),
     path("history/", views.history, name="history"),
+    path("analytics/", include("approvals.analytics.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -352,3 +352,6 @@ select p.id, a.project_id, p.status, p.created_at, p.decided_at, p.decided_by, w
        ) work on work.output_artifact_id = p.artifact_id and p.status <> 'pending'
 on conflict (approval_id) do nothing;
 select public.refresh_run_cost_rollup();
+analyze public.review_items;
+analyze public.run_cost_rollup;
+analyze public.run_cost_days;

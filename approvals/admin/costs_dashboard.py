@@ -65,7 +65,8 @@ def _share(part: Decimal, whole: Decimal) -> Decimal:
     return (part / whole * 100).quantize(Decimal("0.1")) if whole else Decimal(0)
 
 
-def _period_of(request) -> tuple[PeriodForm, costs.Period]:
+def period_of(request) -> tuple[PeriodForm, costs.Period]:
+    """The period the request asks for (start, end), or the last 30 days when it asks for none or a bad one."""
     default = costs.Period.last_days()
     if "start" in request.GET or "end" in request.GET:
         form = PeriodForm(request.GET)
@@ -76,7 +77,7 @@ def _period_of(request) -> tuple[PeriodForm, costs.Period]:
 def costs_dashboard(request, *, model_admin: admin.ModelAdmin):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    form, period = _period_of(request)
+    form, period = period_of(request)
     report = costs.cost_report(period=period)
     if request.GET.get("csv") in CSV_TABLES:
         return csv_download(report, table=request.GET["csv"])

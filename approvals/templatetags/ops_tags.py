@@ -50,3 +50,9 @@ def format_hours(value: timedelta | float | None) -> str:
 @register.filter
 def duration(value) -> str:
     return format_hours(value)
+
+
+@register.filter
+def get_count(counts: dict, key) -> int:
+    """A reviewer's decisions on one day of the per-day table (0 when none)."""
+    return counts.get(key, 0)
