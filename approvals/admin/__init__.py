@@ -10,6 +10,7 @@ from approvals.admin import (  # noqa: F401
     artifact_admin,
     job_admin,
     project_admin,
+    review_target_admin,
     run_admin,
 )
 

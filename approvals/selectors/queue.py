@@ -77,6 +77,12 @@ def _like_pattern(text: str) -> str:
 
 _PENDING_WITH_ARTIFACT = "approvals p join artifacts a on a.id = p.artifact_id"
 
+# Pending approval `p` of artifact `a` has waited longer than its project's review target.
+OVERDUE_SQL = (
+    "exists (select 1 from review_targets rt where rt.project_id = a.project_id"
+    " and p.created_at < now() - make_interval(hours => rt.target_hours))"
+)
+
 
 @dataclass(frozen=True)
 class _Matching:
@@ -104,8 +110,10 @@ class _Matching:
         if filters.search:
             conditions.append("a.name ilike %s")
             params.append(_like_pattern(filters.search))
+        if filters.overdue:
+            conditions.append(f"({OVERDUE_SQL})")
         # Unfiltered, the queue (and its count) need only the partial index.
-        needs_artifact = any((filters.project_id, filters.kind, filters.media, filters.search))
+        needs_artifact = any((filters.project_id, filters.kind, filters.media, filters.search, filters.overdue))
         from_sql = _PENDING_WITH_ARTIFACT if needs_artifact else "approvals p"
         return cls(from_sql, " and ".join(conditions), params)
 
@@ -127,7 +135,7 @@ _PAGE_SQL = """
 select p.id, p.created_at, p.artifact_id,
        a.name, a.kind, a.mime_type, a.size_bytes, a.version, a.project_id,
        pr.name as project_name, earlier.version as previous_version_number,
-       {family} as family,
+       {family} as family, {overdue} as overdue,
        work.job_kind, work.tokens, work.cost_usd{match_count}
   from {from_sql}
   join projects pr on pr.id = a.project_id
@@ -163,7 +171,11 @@ def pending_queue(*, filters: QueueFilters, after: Cursor | None = None, limit: 
         count_sql, count_params = matching.capped_count()
         count_sql = f",\n       {count_sql} as match_count"
     sql = _PAGE_SQL.format(
-        family=FAMILY_SQL, match_count=count_sql, from_sql=_PENDING_WITH_ARTIFACT, where_sql=where_sql
+        family=FAMILY_SQL,
+        overdue=OVERDUE_SQL,
+        match_count=count_sql,
+        from_sql=_PENDING_WITH_ARTIFACT,
+        where_sql=where_sql,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*count_params, *params, limit + 1])
