@@ -85,7 +85,7 @@ create index if not exists review_items_decided_idx on public.review_items (deci
 -- What an approval's artifact cost to make: every job that made it (retries too), the newest one's kind and params.
 create or replace function public.review_item_work(artifact uuid)
 returns table (job_kind text, params text, models text[], cost_usd numeric)
-language sql stable as $$
+language sql stable set search_path = '' as $$
   select (array_agg(j.kind order by j.created_at desc))[1],
          (array_agg(j.params::text order by j.created_at desc))[1],
          coalesce((select array_agg(distinct r.model order by r.model)
@@ -99,7 +99,7 @@ language sql stable as $$
 $$;
 
 create or replace function public.approvals_keep_review_items() returns trigger
-language plpgsql as $$
+language plpgsql security definer set search_path = '' as $$
 begin
   if tg_op = 'INSERT' then
     insert into public.review_items (approval_id, project_id, status, created_at)
@@ -126,7 +126,7 @@ end;
 $$;
 
 create or replace function public.artifacts_move_review_items() returns trigger
-language plpgsql as $$
+language plpgsql security definer set search_path = '' as $$
 begin
   update public.review_items i set project_id = new.project_id
     from public.approvals p
@@ -140,13 +140,13 @@ $$;
 -- its day is summed. The clock, not now(): a long transaction must not think
 -- an earlier day is still open.
 create or replace function public.run_cost_open_from() returns date
-language sql volatile as $$
+language sql volatile set search_path = '' as $$
   select ((clock_timestamp() at time zone 'UTC') - interval '1 hour')::date
 $$;
 
 -- Stamps closed days as changed, in day order (one lock order for every writer).
 create or replace function public.run_cost_days_changed(days date[]) returns void
-language sql volatile as $$
+language sql volatile set search_path = '' as $$
   insert into public.run_cost_days as d (day, changed_at)
   select distinct changed.day, clock_timestamp()
     from unnest(days) as changed(day)
@@ -155,25 +155,23 @@ language sql volatile as $$
   on conflict (day) do update set changed_at = excluded.changed_at
 $$;
 
+-- Row triggers with a WHEN clause (below): a run of an open day, which is
+-- every run the pipeline logs as it goes, never calls this function.
 create or replace function public.runs_stamp_cost_days() returns trigger
-language plpgsql as $$
+language plpgsql security definer set search_path = '' as $$
 begin
-  if tg_op in ('INSERT', 'UPDATE') then
-    perform public.run_cost_days_changed(array(
-      select (created_at at time zone 'UTC')::date from new_runs
-       where created_at < public.run_cost_open_from()::timestamp at time zone 'UTC'));
-  end if;
   if tg_op in ('UPDATE', 'DELETE') then
-    perform public.run_cost_days_changed(array(
-      select (created_at at time zone 'UTC')::date from old_runs
-       where created_at < public.run_cost_open_from()::timestamp at time zone 'UTC'));
+    perform public.run_cost_days_changed(array[(old.created_at at time zone 'UTC')::date]);
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') then
+    perform public.run_cost_days_changed(array[(new.created_at at time zone 'UTC')::date]);
   end if;
   return null;
 end;
 $$;
 
 create or replace function public.runs_truncated_clear_cost_days() returns trigger
-language plpgsql as $$
+language plpgsql security definer set search_path = '' as $$
 begin
   delete from public.run_cost_rollup;
   delete from public.run_cost_days;
@@ -183,7 +181,7 @@ $$;
 
 -- A job's runs count for the project of its output artifact, else of its input artifact.
 create or replace function public.jobs_stamp_cost_days() returns trigger
-language plpgsql as $$
+language plpgsql security definer set search_path = '' as $$
 begin
   perform public.run_cost_days_changed(array(
     select (created_at at time zone 'UTC')::date from public.runs
@@ -193,7 +191,7 @@ end;
 $$;
 
 create or replace function public.artifacts_stamp_cost_days() returns trigger
-language plpgsql as $$
+language plpgsql security definer set search_path = '' as $$
 begin
   perform public.run_cost_days_changed(array(
     select (r.created_at at time zone 'UTC')::date
@@ -204,15 +202,24 @@ begin
 end;
 $$;
 
-create or replace trigger runs_inserted_stamp_cost_days
-  after insert on public.runs referencing new table as new_runs
-  for each statement execute function public.runs_stamp_cost_days();
-create or replace trigger runs_updated_stamp_cost_days
-  after update on public.runs referencing old table as old_runs new table as new_runs
-  for each statement execute function public.runs_stamp_cost_days();
-create or replace trigger runs_deleted_stamp_cost_days
-  after delete on public.runs referencing old table as old_runs
-  for each statement execute function public.runs_stamp_cost_days();
+-- The WHEN clauses say "before the first open day" (run_cost_open_from(), spelled out: a
+-- trigger's WHEN is evaluated for every row, and a plain expression costs next to nothing).
+drop trigger if exists runs_inserted_stamp_cost_days on public.runs;
+create trigger runs_inserted_stamp_cost_days
+  after insert on public.runs for each row
+  when (new.created_at < date_trunc('day', (clock_timestamp() at time zone 'UTC') - interval '1 hour') at time zone 'UTC')
+  execute function public.runs_stamp_cost_days();
+drop trigger if exists runs_updated_stamp_cost_days on public.runs;
+create trigger runs_updated_stamp_cost_days
+  after update on public.runs for each row
+  when (old.created_at < date_trunc('day', (clock_timestamp() at time zone 'UTC') - interval '1 hour') at time zone 'UTC'
+        or new.created_at < date_trunc('day', (clock_timestamp() at time zone 'UTC') - interval '1 hour') at time zone 'UTC')
+  execute function public.runs_stamp_cost_days();
+drop trigger if exists runs_deleted_stamp_cost_days on public.runs;
+create trigger runs_deleted_stamp_cost_days
+  after delete on public.runs for each row
+  when (old.created_at < date_trunc('day', (clock_timestamp() at time zone 'UTC') - interval '1 hour') at time zone 'UTC')
+  execute function public.runs_stamp_cost_days();
 create or replace trigger runs_truncated_clear_cost_days
   after truncate on public.runs
   for each statement execute function public.runs_truncated_clear_cost_days();
@@ -238,7 +245,7 @@ create or replace trigger artifacts_project_changed_stamp_cost_days
 -- time (an advisory lock), and in read committed each statement below sees
 -- what writers committed while the day's stamp was being cleared.
 create or replace function public.refresh_run_cost_rollup() returns integer
-language plpgsql volatile as $$
+language plpgsql volatile set search_path = '' as $$
 declare
   open_from date := public.run_cost_open_from();
   todo date[];
@@ -306,11 +313,50 @@ begin
 end;
 $$;
 
+-- Every approval's review item rebuilt from approvals, artifacts, jobs and
+-- runs in one pass: the migration's backfill, and seed_bulk's after it loads
+-- rows with the triggers off. Returns the number of items.
+create or replace function public.rebuild_review_items() returns bigint
+language plpgsql volatile set search_path = '' as $$
+declare
+  items bigint;
+begin
+  delete from public.review_items;
+  insert into public.review_items
+         (approval_id, project_id, status, created_at, decided_at, decided_by, job_kind, prompt, models, cost_usd)
+  select p.id, a.project_id, p.status, p.created_at, p.decided_at, p.decided_by, work.job_kind,
+         coalesce(a.metadata ->> 'prompt', work.params), coalesce(work.models, '{}'), coalesce(work.cost_usd, 0)
+    from public.approvals p
+    join public.artifacts a on a.id = p.artifact_id
+    left join (
+          select j.output_artifact_id,
+                 (array_agg(j.kind order by j.created_at desc))[1] as job_kind,
+                 (array_agg(j.params::text order by j.created_at desc))[1] as params,
+                 array_remove(array_agg(distinct r.model order by r.model), null) as models,
+                 sum(r.cost_usd) as cost_usd
+            from public.jobs j
+            left join public.runs r on r.job_id = j.id
+           where j.output_artifact_id is not null
+           group by j.output_artifact_id
+         ) work on work.output_artifact_id = p.artifact_id and p.status <> 'pending';
+  get diagnostics items = row_count;
+  return items;
+end;
+$$;
+
+-- The trigger functions run as their owner (security definer, empty search
+-- path), so a role that writes runs, jobs, artifacts or approvals needs no
+-- privilege on the tables they keep. The helpers are not an API: only the
+-- owner (and service_role, for refreshing the rollup) may call them.
+revoke execute on function public.run_cost_open_from(), public.run_cost_days_changed(date[]),
+  public.refresh_run_cost_rollup(), public.review_item_work(uuid), public.rebuild_review_items()
+  from public, anon, authenticated;
+grant execute on function public.refresh_run_cost_rollup() to service_role;
+
 alter table public.run_cost_days enable row level security;
 alter table public.run_cost_rollup enable row level security;
 alter table public.review_targets enable row level security;
 alter table public.review_items enable row level security;
--- The triggers run as whoever writes runs, jobs, artifacts or approvals: they write these tables.
 revoke all on table public.run_cost_days, public.run_cost_rollup, public.review_targets, public.review_items
   from anon;
 grant select, insert, update, delete on table public.run_cost_days, public.run_cost_rollup,
@@ -333,24 +379,7 @@ create policy review_targets_authenticated_all on public.review_targets
 
 -- The approvals already there, and the closed days already in runs (at
 -- seed_bulk's default size, about a minute in all on 2 cores).
-insert into public.review_items
-       (approval_id, project_id, status, created_at, decided_at, decided_by, job_kind, prompt, models, cost_usd)
-select p.id, a.project_id, p.status, p.created_at, p.decided_at, p.decided_by, work.job_kind,
-       coalesce(a.metadata ->> 'prompt', work.params), coalesce(work.models, '{}'), coalesce(work.cost_usd, 0)
-  from public.approvals p
-  join public.artifacts a on a.id = p.artifact_id
-  left join (
-        select j.output_artifact_id,
-               (array_agg(j.kind order by j.created_at desc))[1] as job_kind,
-               (array_agg(j.params::text order by j.created_at desc))[1] as params,
-               array_remove(array_agg(distinct r.model order by r.model), null) as models,
-               sum(r.cost_usd) as cost_usd
-          from public.jobs j
-          left join public.runs r on r.job_id = j.id
-         where j.output_artifact_id is not null
-         group by j.output_artifact_id
-       ) work on work.output_artifact_id = p.artifact_id and p.status <> 'pending'
-on conflict (approval_id) do nothing;
+select public.rebuild_review_items();
 select public.refresh_run_cost_rollup();
 analyze public.review_items;
 analyze public.run_cost_rollup;

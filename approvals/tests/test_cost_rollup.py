@@ -40,21 +40,27 @@ def _sums(runs) -> RunTotals:
     return RunTotals(**row)
 
 
-def raw_report(period: costs.Period) -> dict:
+def raw_report(period: costs.Period, dimensions=("totals", "by_model", "by_project", "by_day")) -> dict:
     """The report's figures summed straight from runs with the ORM: what the rollup must equal."""
     start, end = period.bounds()
     runs = Run.objects.filter(created_at__gte=start, created_at__lt=end)
     attributed = runs.annotate(project=Coalesce("job__output_artifact__project_id", "job__input_artifact__project_id"))
     by_day = runs.annotate(day=TruncDate("created_at"))
-    return {
-        "totals": _sums(runs),
-        "by_model": {model: _sums(runs.filter(model=model)) for model in runs.values_list("model", flat=True)},
-        "by_project": {
-            project: _sums(attributed.filter(project=project) if project else attributed.filter(project__isnull=True))
-            for project in attributed.values_list("project", flat=True)
+    report = {
+        "totals": lambda: _sums(runs),
+        "by_model": lambda: {
+            model: _sums(runs.filter(model=model))
+            for model in runs.order_by().values_list("model", flat=True).distinct()
         },
-        "by_day": {day: _sums(by_day.filter(day=day)) for day in by_day.values_list("day", flat=True)},
+        "by_project": lambda: {
+            project: _sums(attributed.filter(project=project) if project else attributed.filter(project__isnull=True))
+            for project in attributed.order_by().values_list("project", flat=True).distinct()
+        },
+        "by_day": lambda: {
+            day: _sums(by_day.filter(day=day)) for day in by_day.order_by().values_list("day", flat=True).distinct()
+        },
     }
+    return {name: report[name]() for name in dimensions}
 
 
 def dashboard_report(period: costs.Period) -> dict:
