@@ -71,7 +71,7 @@ class CostReport:
 
 
 # Closed UTC days come summed from run_cost_rollup (010): by model per day,
-# by project per whole month (or per day at a period's ragged ends), and each
+# by project per month (or per day at a period's ragged ends), and each
 # day's costliest jobs. The days it does not hold as current (today, and
 # yesterday until 01:00 UTC, days changed since they were summed, days never summed) are summed
 # from runs, one index range of runs_created_at_idx per such day. One
@@ -87,9 +87,16 @@ with clean_days as (
      where day between %(first)s and %(last)s and rolled_up_at is not null and changed_at is null
        and %(use_rollup)s
 ),
+-- Months whose summed days all fall in the period and are current: read
+-- as one row per project (the month so far, for the month under way).
 whole_months as (
-    select date_trunc('month', day)::date as month from clean_days group by 1
-    having count(*) = extract(day from date_trunc('month', min(day)) + interval '1 month' - interval '1 day')
+    select date_trunc('month', day)::date as month
+      from run_cost_days
+     where day >= date_trunc('month', %(first)s::date)
+       and day < date_trunc('month', %(last)s::date) + interval '1 month'
+       and %(use_rollup)s
+     group by 1
+    having bool_and(rolled_up_at is not null and changed_at is null and day between %(first)s and %(last)s)
 ),
 ragged_days as materialized (
     select day from clean_days where date_trunc('month', day)::date not in (select month from whole_months)

@@ -82,6 +82,11 @@ OVERDUE_SQL = (
     "exists (select 1 from review_targets rt where rt.project_id = a.project_id"
     " and p.created_at < now() - make_interval(hours => rt.target_hours))"
 )
+# The same as a filter, led by a range of the pending index: nothing younger
+# than the shortest target can be overdue (no target at all: nothing is).
+OVERDUE_FILTER_SQL = (
+    f"p.created_at < now() - make_interval(hours => (select min(target_hours) from review_targets)) and {OVERDUE_SQL}"
+)
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ class _Matching:
             conditions.append("a.name ilike %s")
             params.append(_like_pattern(filters.search))
         if filters.overdue:
-            conditions.append(f"({OVERDUE_SQL})")
+            conditions.append(f"({OVERDUE_FILTER_SQL})")
         # Unfiltered, the queue (and its count) need only the partial index.
         needs_artifact = any((filters.project_id, filters.kind, filters.media, filters.search, filters.overdue))
         from_sql = _PENDING_WITH_ARTIFACT if needs_artifact else "approvals p"
