@@ -19,9 +19,14 @@ from approvals.templatetags.ops_tags import format_usd
 PROJECTS_SHOWN = 25
 
 
+# Text, not type="date": the browser shows a date input in its locale's format
+# (10/31/2026), and the pages say dates one way only, ISO 8601.
+ISO_DATE_INPUT = {"pattern": r"\d{4}-\d{2}-\d{2}", "placeholder": "YYYY-MM-DD", "size": "10", "inputmode": "numeric"}
+
+
 class PeriodForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(widget=forms.DateInput(attrs=ISO_DATE_INPUT, format="%Y-%m-%d"))
+    end = forms.DateField(widget=forms.DateInput(attrs=ISO_DATE_INPUT, format="%Y-%m-%d"))
 
     def clean(self):
         cleaned = super().clean()
