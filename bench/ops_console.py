@@ -15,6 +15,30 @@ import time
 from datetime import timedelta
 
 
+def _rollup_and_analytics_pages(today) -> dict[str, str]:
+    """A custom costs range, a CSV, the analytics pages and the Overdue filter (010_ops_rollups.sql)."""
+    from django.urls import reverse
+
+    from approvals.models import Approval
+
+    year_ago = today - timedelta(days=364)
+    # Analytics over the last 30 days that hold decisions (seed_bulk's newest items are all pending).
+    last_decision = Approval.objects.filter(decided_at__isnull=False).order_by("-decided_at").first()
+    decided_end = last_decision.decided_at.date() if last_decision else today
+    decided = f"?start={decided_end - timedelta(days=29)}&end={decided_end}"
+    costs = reverse("admin:approvals_run_costs")
+    return {
+        "costs dashboard (custom: 111 days, 90 to 200 days ago)": costs
+        + f"?start={today - timedelta(days=200)}&end={today - timedelta(days=90)}",
+        "costs dashboard, CSV of by-project (365 days)": costs + f"?start={year_ago}&end={today}&csv=by-project",
+        "analytics: queue now (per project, overdue)": reverse("analytics-queue"),
+        "analytics: reviewers (30 days of decisions)": reverse("analytics-reviewers") + decided,
+        "analytics: time to decision (30 days)": reverse("analytics-time-to-decision") + decided,
+        "analytics: outcomes and cost (30 days)": reverse("analytics-outcomes") + decided,
+        "queue, Overdue filter": reverse("queue") + "?sla=overdue",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -51,11 +75,6 @@ def main() -> None:
     project = Project.objects.order_by("-created_at").first()
     today = timezone.localdate()
     week_ago, year_ago = today - timedelta(days=6), today - timedelta(days=364)
-    # Analytics over the last 30 days that hold decisions (seed_bulk's newest items are all pending).
-    last_decision = Approval.objects.filter(decided_at__isnull=False).order_by("-decided_at").first()
-    decided_end = timezone.localtime(last_decision.decided_at).date() if last_decision else today
-    decided = f"?start={decided_end - timedelta(days=29)}&end={decided_end}"
-    custom = f"?start={today - timedelta(days=200)}&end={today - timedelta(days=90)}"
     pages = {
         "approvals changelist": reverse("admin:approvals_approval_changelist"),
         "approvals changelist, pending": reverse("admin:approvals_approval_changelist") + "?status__exact=pending",
@@ -71,14 +90,7 @@ def main() -> None:
         "costs dashboard (30 days, the default)": reverse("admin:approvals_run_costs"),
         "costs dashboard (7 days)": reverse("admin:approvals_run_costs") + f"?start={week_ago}&end={today}",
         "costs dashboard (365 days)": reverse("admin:approvals_run_costs") + f"?start={year_ago}&end={today}",
-        "costs dashboard (custom: 111 days, 90 to 200 days ago)": reverse("admin:approvals_run_costs") + custom,
-        "costs dashboard, CSV of by-project (365 days)": reverse("admin:approvals_run_costs")
-        + f"?start={year_ago}&end={today}&csv=by-project",
-        "analytics: queue now (per project, overdue)": reverse("analytics-queue"),
-        "analytics: reviewers (30 days of decisions)": reverse("analytics-reviewers") + decided,
-        "analytics: time to decision (30 days)": reverse("analytics-time-to-decision") + decided,
-        "analytics: outcomes and cost (30 days)": reverse("analytics-outcomes") + decided,
-        "queue, Overdue filter": reverse("queue") + "?sla=overdue",
+        **_rollup_and_analytics_pages(today),
         "job change page": reverse("admin:approvals_job_change", args=[job.pk]),
         "artifact change page": reverse("admin:approvals_artifact_change", args=[job.output_artifact_id]),
         "approval change page": reverse(
