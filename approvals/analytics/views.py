@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET
 from approvals.admin.charts import bar_chart
 from approvals.admin.costs_dashboard import period_of
 from approvals.analytics import queries
-from approvals.templatetags.ops_tags import format_hours
 
 VIEW_ANALYTICS = "approvals.view_analytics"
 
@@ -71,7 +70,8 @@ def time_to_decision(request):
     context.update(weeks=weeks, projects=projects[: queries.SHOWN], more=max(0, len(projects) - queries.SHOWN))
     context["chart"] = bar_chart(
         points=[(week.isoformat(), Decimal(wait.p95.total_seconds() / 3600)) for week, wait in weeks],
-        value_label=lambda hours: format_hours(float(hours) * 3600),
+        # One unit on the axis (the tables switch to days past 48 hours).
+        value_label=lambda hours: f"{hours:,.0f} h",
         description=f"p95 time to decision per week from {period.start} to {period.end}",
     )
     return render(request, "approvals/analytics/time_to_decision.html", context)
