@@ -4,7 +4,7 @@
 
 One run per INSERT and per transaction (autocommit), as an agent logs a model
 call, then batches of 500 rows per statement. Alternates rounds with the
-triggers on and off (ALTER TABLE runs DISABLE TRIGGER, so run it on a
+triggers on and off (in ABBA order) (ALTER TABLE runs DISABLE TRIGGER, so run it on a
 benchmark database of its own), deletes what it inserted, and prints medians.
 """
 
@@ -56,8 +56,9 @@ def main() -> None:
         job_id = conn.execute("select id from public.jobs order by created_at desc limit 1").fetchone()[0]
         rates: dict[tuple[str, bool], list[float]] = {}
         try:
-            for _ in range(args.rounds):
-                for enabled in (True, False):
+            for round_number in range(args.rounds):
+                # ABBA order: neither state always runs first (after the other's batches).
+                for enabled in (True, False) if round_number % 2 == 0 else (False, True):
                     _set_triggers(conn, enabled=enabled)
                     rates.setdefault(("single", enabled), []).append(_single_rows(conn, job_id, args.rows))
                     rates.setdefault(("batch", enabled), []).append(_batches(conn, job_id, args.rows * 5))
