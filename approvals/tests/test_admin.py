@@ -300,3 +300,13 @@ def test_every_table_is_registered():
 
     for model in (Project, Artifact, Job, Approval, Run):
         assert admin.site.is_registered(model)
+
+
+def test_admin_frame_says_flow_review_ops_with_the_favicon_and_login_security(ops_client):
+    page = ops_client.get(reverse("admin:index")).content.decode()
+
+    assert "<title>Ops console | Flow Review ops</title>" in page
+    assert 'id="site-name"><a href="/admin/">Flow Review ops</a>' in page
+    assert 'rel="icon" href="/static/approvals/favicon' in page
+    assert "Login security" in page
+    assert reverse("analytics-queue") in page
