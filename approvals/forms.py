@@ -75,9 +75,10 @@ class QueueFilterForm(FilterForm):
         required=False,
         choices=[("", "Any wait"), *((key, label) for key, (label, _) in WAITED.items())],
     )
+    sla = forms.ChoiceField(label="Review target", required=False, choices=[("", "Any"), ("overdue", "Overdue")])
     limit = forms.IntegerField(label="Page size", required=False, min_value=1, max_value=MAX_PAGE_SIZE)
 
-    query_fields = ("q", "project", "kind", "media", "waited")
+    query_fields = ("q", "project", "kind", "media", "waited", "sla")
 
     def filters(self) -> QueueFilters:
         data = self.valid_data()
@@ -88,6 +89,7 @@ class QueueFilterForm(FilterForm):
             media=data.get("media") or None,
             waited=WAITED[waited][1] if waited else None,
             search=data.get("q") or "",
+            overdue=data.get("sla") == "overdue",
         )
 
     def page_size(self, default: int) -> int:

@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
@@ -214,3 +215,87 @@ class Run(models.Model):
 
     def __str__(self):
         return f"{self.model} run of job {self.job_id}"
+
+
+class RunCostDay(models.Model):
+    """A UTC day of runs summed in run_cost_rollup; read from runs again while changed_at is set (010)."""
+
+    day = models.DateField(primary_key=True)
+    rolled_up_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "run_cost_days"
+
+    def __str__(self):
+        return self.day.isoformat()
+
+
+class RunCostRollup(models.Model):
+    """Runs of one UTC day summed by model, project or job, or of a month by project (010)."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField()
+    dimension = models.TextField()
+    key = models.TextField()
+    runs = models.BigIntegerField()
+    prompt_tokens = models.BigIntegerField()
+    completion_tokens = models.BigIntegerField()
+    total_tokens = models.BigIntegerField()
+    cost_usd = models.DecimalField(max_digits=18, decimal_places=6)
+
+    class Meta:
+        managed = False
+        db_table = "run_cost_rollup"
+
+    def __str__(self):
+        return f"{self.day.isoformat()} {self.dimension} {self.key}"
+
+
+class ReviewTarget(models.Model):
+    """How long items of a project may wait for review (010); older pending items are overdue."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="review_target", db_column="project_id"
+    )
+    target_hours = models.IntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(8760)], help_text="From 1 hour to 8,760 (a year)."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        managed = False
+        db_table = "review_targets"
+        ordering = ["project__name"]
+        # The review analytics pages: staff, and the groups granted this (Leads).
+        permissions = [("view_analytics", "Can view review analytics")]
+
+    def __str__(self):
+        return f"{self.project}: {self.target_hours} h"
+
+
+class ReviewItem(models.Model):
+    """An approval with what review analytics group by (010): kept by triggers on approvals and artifacts."""
+
+    approval = models.OneToOneField(
+        Approval, on_delete=models.CASCADE, primary_key=True, related_name="review_item", db_column="approval_id"
+    )
+    project_id = models.UUIDField()
+    status = models.TextField(choices=ApprovalStatus.choices)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.TextField(null=True, blank=True)
+    job_kind = models.TextField(null=True, blank=True)
+    prompt = models.TextField(null=True, blank=True)
+    cost_usd = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    # Declared last: the name shadows django.db.models inside the class body.
+    models = ArrayField(models.TextField(), default=list)
+
+    class Meta:
+        managed = False
+        db_table = "review_items"
+
+    def __str__(self):
+        return f"{self.get_status_display()} item {self.approval_id}"

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("live/queue/", team_views.queue_live, name="queue-live"),
     path("approvals/<uuid:approval_id>/edit/check/", revision_views.approval_edit_check, name="approval-edit-check"),
     path("history/", views.history, name="history"),
+    path("analytics/", include("approvals.analytics.urls")),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links: send them to the SVG icon (resolved lazily, as
     # the static file's hashed name is only known once the manifest is loaded).

@@ -18,6 +18,30 @@ from datetime import timedelta
 SMOKE_ARTIFACTS = 300
 
 
+def _rollup_and_analytics_pages(today) -> dict[str, str]:
+    """A custom costs range, a CSV, the analytics pages and the Overdue filter (010_ops_rollups.sql)."""
+    from django.urls import reverse
+
+    from approvals.models import Approval
+
+    year_ago = today - timedelta(days=364)
+    # Analytics over the last 30 days that hold decisions (seed_bulk's newest items are all pending).
+    last_decision = Approval.objects.filter(decided_at__isnull=False).order_by("-decided_at").first()
+    decided_end = last_decision.decided_at.date() if last_decision else today
+    decided = f"?start={decided_end - timedelta(days=29)}&end={decided_end}"
+    costs = reverse("admin:approvals_run_costs")
+    return {
+        "costs dashboard (custom: 111 days, 90 to 200 days ago)": costs
+        + f"?start={today - timedelta(days=200)}&end={today - timedelta(days=90)}",
+        "costs dashboard, CSV of by-project (365 days)": costs + f"?start={year_ago}&end={today}&csv=by-project",
+        "analytics: queue now (per project, overdue)": reverse("analytics-queue"),
+        "analytics: reviewers (30 days of decisions)": reverse("analytics-reviewers") + decided,
+        "analytics: time to decision (30 days)": reverse("analytics-time-to-decision") + decided,
+        "analytics: outcomes and cost (30 days)": reverse("analytics-outcomes") + decided,
+        "queue, Overdue filter": reverse("queue") + "?sla=overdue",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -86,6 +110,7 @@ def measure(*, runs: int) -> None:
         "costs dashboard (30 days, the default)": reverse("admin:approvals_run_costs"),
         "costs dashboard (7 days)": reverse("admin:approvals_run_costs") + f"?start={week_ago}&end={today}",
         "costs dashboard (365 days)": reverse("admin:approvals_run_costs") + f"?start={year_ago}&end={today}",
+        **_rollup_and_analytics_pages(today),
         "job change page": reverse("admin:approvals_job_change", args=[job.pk]),
         "artifact change page": reverse("admin:approvals_artifact_change", args=[job.output_artifact_id]),
         "approval change page": reverse(

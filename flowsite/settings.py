@@ -75,7 +75,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
-    "axes",
+    # django-axes, shown in the admin as "Login security".
+    "approvals.plumbing.login_security.LoginSecurityConfig",
     "approvals",
 ]
 
@@ -103,7 +104,8 @@ WSGI_APPLICATION = "flowsite.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The admin's frame (admin/base_site.html): name and favicon of the ops console.
+        "DIRS": [BASE_DIR / "flowsite" / "templates"],
         "APP_DIRS": False,
         "OPTIONS": {
             "context_processors": [
@@ -315,6 +317,11 @@ PASSWORD_HASHERS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# One date format in the app and the admin: ISO 8601. The locale's formats
+# win over DATE_FORMAT, so flowsite/formats/en says the same.
+DATE_FORMAT = "Y-m-d"
+DATETIME_FORMAT = "Y-m-d H:i"
+FORMAT_MODULE_PATH = ["flowsite.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,8 +1,9 @@
 """Geometry for a server-rendered SVG bar chart (no JavaScript, no inline styles: the CSP allows neither)."""
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,25 @@ class BarChart:
     description: str
 
 
-def _nice_ceiling(value: Decimal) -> Decimal:
-    """The smallest of 1, 2, 2.5, 5 × 10^k at or above value: round gridlines."""
+def _nice_step(value: Decimal, *, most_steps: int = 5) -> Decimal:
+    """The smallest of 1, 2, 5 × 10^k that covers value in at most most_steps gridlines: round labels."""
     if value <= 0:
         return Decimal(1)
-    exponent = value.adjusted()
-    for step in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)):
+    rough = value / most_steps
+    exponent = rough.adjusted()
+    for step in (Decimal(1), Decimal(2), Decimal(5), Decimal(10)):
         candidate = step.scaleb(exponent)
-        if candidate >= value:
+        if candidate >= rough:
             return candidate
     return Decimal(10).scaleb(exponent)
+
+
+def _y_ticks(largest: Decimal) -> tuple[Decimal, list[Decimal]]:
+    """The axis top and its gridline values: multiples of one round step, from 0 to at or above the largest bar."""
+    step = _nice_step(largest)
+    count = max(1, int((largest / step).to_integral_value(rounding=ROUND_CEILING)))
+    values = [step * n for n in range(int(count) + 1)]
+    return values[-1], values
 
 
 def bar_chart(
@@ -52,11 +62,12 @@ def bar_chart(
     description: str,
     width: int = 760,
     height: int = 240,
-    x_label_every: int = 5,
+    x_labels: int = 6,
 ) -> BarChart:
-    left, right, top, bottom = 64, 12, 12, 28
+    left, right, top, bottom = 72, 12, 12, 28
     plot_width, plot_height = width - left - right, height - top - bottom
-    top_value = _nice_ceiling(max((value for _, value in points), default=Decimal(0)))
+    top_value, tick_values = _y_ticks(max((value for _, value in points), default=Decimal(0)))
+    x_label_every = max(1, math.ceil(len(points) / x_labels))
     slot = plot_width / max(len(points), 1)
     bars, x_ticks = [], []
     for n, (label, value) in enumerate(points):
@@ -74,8 +85,8 @@ def bar_chart(
         if n % x_label_every == 0:
             x_ticks.append(Tick(position=round(x + slot / 2, 2), label=label))
     y_ticks = [
-        Tick(position=round(top + plot_height * (1 - fraction), 2), label=value_label(top_value * Decimal(fraction)))
-        for fraction in (0, 0.25, 0.5, 0.75, 1)
+        Tick(position=round(top + plot_height * (1 - float(value / top_value)), 2), label=value_label(value))
+        for value in tick_values
     ]
     return BarChart(
         width=width,

@@ -1,5 +1,6 @@
 """The costs dashboard: tokens and cost by model, project and day for a date range (an admin view)."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
@@ -9,16 +10,23 @@ from django.template.response import TemplateResponse
 
 from approvals.admin import costs
 from approvals.admin.charts import bar_chart
+from approvals.admin.costs_csv import CSV_TABLES, csv_download
 from approvals.admin.links import changelist_url
 from approvals.models import Run
+from approvals.selectors.run_totals import RunTotals
+from approvals.templatetags.ops_tags import format_usd
 
 PROJECTS_SHOWN = 25
-TOP_JOBS = 20
+
+
+# Text, not type="date": the browser shows a date input in its locale's format
+# (10/31/2026), and the pages say dates one way only, ISO 8601.
+ISO_DATE_INPUT = {"pattern": r"\d{4}-\d{2}-\d{2}", "placeholder": "YYYY-MM-DD", "size": "10", "inputmode": "numeric"}
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(widget=forms.DateInput(attrs=ISO_DATE_INPUT, format="%Y-%m-%d"))
+    end = forms.DateField(widget=forms.DateInput(attrs=ISO_DATE_INPUT, format="%Y-%m-%d"))
 
     def clean(self):
         cleaned = super().clean()
@@ -34,38 +42,57 @@ class PeriodForm(forms.Form):
         return costs.Period(start=self.cleaned_data["start"], end=self.cleaned_data["end"])
 
 
-def _usd(value: Decimal) -> str:
-    return f"${value:,.2f}"
+@dataclass(frozen=True)
+class DayLine:
+    """A day of the "By day" table, or a run of days without runs folded into one line."""
+
+    first: costs.UsageRow
+    last: costs.UsageRow | None = None
+
+    @property
+    def folded_days(self) -> int:
+        return (self.last.key - self.first.key).days + 1 if self.last else 0
+
+
+def fold_empty_days(rows: list[costs.UsageRow]) -> list[DayLine]:
+    """Newest day first; consecutive days without runs become one line."""
+    lines: list[DayLine] = []
+    for row in reversed(rows):
+        previous = lines[-1] if lines else None
+        if row.usage.runs == 0 and previous and previous.first.usage.runs == 0:
+            lines[-1] = DayLine(first=row, last=previous.last or previous.first)
+        else:
+            lines.append(DayLine(first=row))
+    return lines
 
 
 def _share(part: Decimal, whole: Decimal) -> Decimal:
     return (part / whole * 100).quantize(Decimal("0.1")) if whole else Decimal(0)
 
 
-def costs_dashboard(request, *, model_admin: admin.ModelAdmin) -> TemplateResponse:
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
+def period_of(request) -> tuple[PeriodForm, costs.Period]:
+    """The period the request asks for (start, end), or the last 30 days when it asks for none or a bad one."""
     default = costs.Period.last_days()
     if "start" in request.GET or "end" in request.GET:
         form = PeriodForm(request.GET)
-        period = form.period() if form.is_valid() else default
-    else:
-        form = PeriodForm(initial={"start": default.start, "end": default.end})
-        period = default
+        return form, form.period() if form.is_valid() else default
+    return PeriodForm(initial={"start": default.start, "end": default.end}), default
 
-    report = costs.cost_report(period=period, top_jobs=TOP_JOBS)
+
+def costs_dashboard(request, *, model_admin: admin.ModelAdmin):
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    form, period = period_of(request)
+    report = costs.cost_report(period=period)
+    if request.GET.get("csv") in CSV_TABLES:
+        return csv_download(report, table=request.GET["csv"])
     totals = report.totals
     shown_projects, other_projects = report.by_project[:PROJECTS_SHOWN], report.by_project[PROJECTS_SHOWN:]
-    # The tail of the projects as one row: sums of the SQL sums already fetched.
-    others = costs.Usage(
-        runs=sum(row.usage.runs for row in other_projects),
-        prompt_tokens=sum(row.usage.prompt_tokens for row in other_projects),
-        completion_tokens=sum(row.usage.completion_tokens for row in other_projects),
-        total_tokens=sum(row.usage.total_tokens for row in other_projects),
-        cost_usd=sum((row.usage.cost_usd for row in other_projects), Decimal(0)),
-    )
+    others = RunTotals.total(row.usage for row in other_projects)
     start_iso, end_iso = (moment.isoformat() for moment in period.bounds())
     runs_url = changelist_url(Run)
+    query = request.GET.copy()
+    query.pop("csv", None)
 
     context = {
         **model_admin.admin_site.each_context(request),
@@ -73,6 +100,7 @@ def costs_dashboard(request, *, model_admin: admin.ModelAdmin) -> TemplateRespon
         "opts": Run._meta,
         "form": form,
         "period": period,
+        "period_query": query.urlencode(),
         "totals": totals,
         "by_model": [
             {
@@ -82,24 +110,17 @@ def costs_dashboard(request, *, model_admin: admin.ModelAdmin) -> TemplateRespon
             }
             for row in report.by_model
         ],
-        "by_day": [
-            {
-                "row": row,
-                "url": f"{runs_url}?created_at__year={row.key.year}&created_at__month={row.key.month}"
-                f"&created_at__day={row.key.day}",
-            }
-            for row in reversed(report.by_day)
-        ],
+        "by_day": fold_empty_days(report.by_day),
+        "runs_url": runs_url,
         "by_project": [{"row": row, "share": _share(row.usage.cost_usd, totals.cost_usd)} for row in shown_projects],
         "other_projects": len(other_projects),
         "others": others,
         "others_share": _share(others.cost_usd, totals.cost_usd),
         "top_jobs": report.top_jobs,
         "chart": bar_chart(
-            points=[(row.key.strftime("%b %d"), row.usage.cost_usd) for row in report.by_day],
-            value_label=_usd,
+            points=[(row.key.isoformat(), row.usage.cost_usd) for row in report.by_day],
+            value_label=format_usd,
             description=f"Cost per day from {period.start} to {period.end}, in US dollars",
-            x_label_every=max(1, len(report.by_day) // 8),
         ),
     }
     return TemplateResponse(request, "admin/approvals/costs_dashboard.html", context)

@@ -29,6 +29,12 @@ from approvals.models import Approval, Artifact, Job, Project, Run
 from approvals.seeding import bulk_sql as statements
 
 TABLES = ("projects", "artifacts", "jobs", "approvals", "runs")
+# The ops console's tables kept from these by triggers (010_ops_rollups.sql).
+OPS_TABLES = ("review_items", "run_cost_days", "run_cost_rollup")
+OPS_TRIGGERS_SQL = (
+    "alter table approvals {action} trigger approvals_keep_review_items;"
+    " alter table runs {action} trigger runs_inserted_stamp_cost_days"
+)
 
 # model: (provider, USD per million prompt tokens, per million completion tokens,
 # milliseconds per completion token, weight in the mix out of 20)
@@ -210,14 +216,19 @@ def seed_bulk(*, plan: BulkPlan, truncate: bool, log: Callable[[str], None] = la
         # The ORDER BY of jobs and runs sorts in memory.
         step("settings", "set local synchronous_commit = off; set local work_mem = '512MB'")
         if busy:
-            # Reviewers' claims (008) point at the approvals being replaced: they go too.
-            tables = ["public.review_claims", *(f"public.{table}" for table in reversed(TABLES))]
-            step("truncate", "truncate " + ", ".join(tables))
+            # CASCADE: the app's tables that point into these (claims, 008; the ops rollups, 010) go with them.
+            step("truncate", "truncate " + ", ".join(reversed(TABLES)) + " cascade")
+        # Row by row, the ops console's triggers would cost more than the load;
+        # what they keep is rebuilt in one pass at the end (same transaction).
+        step("triggers off", OPS_TRIGGERS_SQL.format(action="disable"))
         step("functions", statements.functions_sql(artifacts=plan.artifacts, pending=plan.pending))
         step("projects", statements.PROJECTS, parameters)
         step("artifacts", statements.ARTIFACTS, parameters)
         step("approvals", statements.APPROVALS, parameters)
         step("jobs", statements.JOBS, parameters)
         step("runs", statements.RUNS, parameters)
-        step("analyze", "; ".join(f"analyze {table}" for table in TABLES))
+        step("triggers on", OPS_TRIGGERS_SQL.format(action="enable"))
+        step("review items", "select rebuild_review_items()")
+        step("costs rollup", "select refresh_run_cost_rollup()")
+        step("analyze", "; ".join(f"analyze {table}" for table in (*TABLES, *OPS_TABLES)))
     return timings

@@ -16,6 +16,8 @@ class QueueFilters:
     media: str | None = None
     waited: timedelta | None = None
     search: str = ""
+    # Only items waiting longer than their project's review target (review_targets).
+    overdue: bool = False
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,17 @@ def _like_pattern(text: str) -> str:
 
 _PENDING_WITH_ARTIFACT = "approvals p join artifacts a on a.id = p.artifact_id"
 
+# Pending approval `p` of artifact `a` has waited longer than its project's review target.
+OVERDUE_SQL = (
+    "exists (select 1 from review_targets rt where rt.project_id = a.project_id"
+    " and p.created_at < now() - make_interval(hours => rt.target_hours))"
+)
+# The same as a filter, led by a range of the pending index: nothing younger
+# than the shortest target can be overdue (no target at all: nothing is).
+OVERDUE_FILTER_SQL = (
+    f"p.created_at < now() - make_interval(hours => (select min(target_hours) from review_targets)) and {OVERDUE_SQL}"
+)
+
 
 @dataclass(frozen=True)
 class _Matching:
@@ -81,8 +92,10 @@ class _Matching:
         if filters.search:
             conditions.append("a.name ilike %s")
             params.append(_like_pattern(filters.search))
+        if filters.overdue:
+            conditions.append(f"({OVERDUE_FILTER_SQL})")
         # Unfiltered, the queue (and its count) need only the partial index.
-        needs_artifact = any((filters.project_id, filters.kind, filters.media, filters.search))
+        needs_artifact = any((filters.project_id, filters.kind, filters.media, filters.search, filters.overdue))
         from_sql = _PENDING_WITH_ARTIFACT if needs_artifact else "approvals p"
         return cls(from_sql, " and ".join(conditions), params)
 
@@ -114,7 +127,7 @@ _PAGE_SQL = """
 select p.id, p.created_at, p.artifact_id, c.claimant as reviewing,
        a.name, a.kind, a.mime_type, a.size_bytes, a.version, a.project_id,
        pr.name as project_name, earlier.version as previous_version_number,
-       {family} as family,
+       {family} as family, {overdue} as overdue,
        work.job_kind, work.tokens, work.cost_usd{match_count}
   from {from_sql}
   join projects pr on pr.id = a.project_id
@@ -156,7 +169,11 @@ def pending_queue(
         count_sql, count_params = matching.capped_count()
         count_sql = f",\n       {count_sql} as match_count"
     sql = _PAGE_SQL.format(
-        family=FAMILY_SQL, match_count=count_sql, from_sql=_PENDING_WITH_ARTIFACT, where_sql=where_sql
+        family=FAMILY_SQL,
+        overdue=OVERDUE_SQL,
+        match_count=count_sql,
+        from_sql=_PENDING_WITH_ARTIFACT,
+        where_sql=where_sql,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*count_params, viewer, *params, limit + 1])

@@ -9,7 +9,6 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 
 from approvals.files.previews import ArtifactPreview, preview_for
 from approvals.json_values import json_text
@@ -17,6 +16,7 @@ from approvals.models import Approval, Artifact, ArtifactKind, Job, Run
 from approvals.selectors.diffs import LineDiff, comparable_text, line_diff
 from approvals.selectors.filters import QueueFilters
 from approvals.selectors.queue import queue_position
+from approvals.selectors.run_totals import RunTotals
 
 # Earlier versions shown on a review page (the chain is walked in SQL, bounded).
 VERSION_CHAIN_LIMIT = 20
@@ -24,27 +24,6 @@ VERSION_CHAIN_LIMIT = 20
 # (difflib's cost depends on what the lines hold, not only on their number);
 # the rest are listed without a diff, and say so. The current change is always diffed.
 PAGE_DIFF_SECONDS = 0.12
-
-
-@dataclass(frozen=True)
-class RunTotals:
-    runs: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-    duration_ms: int = 0
-    cost_usd: Decimal = Decimal(0)
-
-    @classmethod
-    def of(cls, runs: list[Run]) -> "RunTotals":
-        return cls(
-            runs=len(runs),
-            prompt_tokens=sum(run.prompt_tokens for run in runs),
-            completion_tokens=sum(run.completion_tokens for run in runs),
-            total_tokens=sum(run.total_tokens or 0 for run in runs),
-            duration_ms=sum(run.duration_ms or 0 for run in runs),
-            cost_usd=sum((run.cost_usd or Decimal(0) for run in runs), Decimal(0)),
-        )
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,41 @@
--- rollback.sql: undo migrations_sql/001..006, 008 and 009 in reverse order (apply_sql --rollback --yes).
+-- rollback.sql: undo migrations_sql/001..010 in reverse order (apply_sql --rollback --yes).
 -- Runs in one transaction with the clearing of the ledger: all or nothing.
 -- Drops without CASCADE, so an object someone else built on these tables
 -- stops the rollback instead of disappearing with it.
+
+-- 010: the cost rollup's and review items' triggers and functions, their tables, the review targets.
+drop trigger if exists artifacts_project_changed_move_review_items on public.artifacts;
+drop trigger if exists approvals_keep_review_items on public.approvals;
+drop trigger if exists artifacts_project_changed_stamp_cost_days on public.artifacts;
+drop trigger if exists jobs_artifacts_changed_stamp_cost_days on public.jobs;
+drop trigger if exists runs_truncated_clear_cost_days on public.runs;
+drop trigger if exists runs_deleted_stamp_cost_days on public.runs;
+drop trigger if exists runs_updated_stamp_cost_days on public.runs;
+drop trigger if exists runs_inserted_stamp_cost_days on public.runs;
+drop function if exists public.refresh_run_cost_rollup();
+drop function if exists public.artifacts_stamp_cost_days();
+drop function if exists public.jobs_stamp_cost_days();
+drop function if exists public.runs_truncated_clear_cost_days();
+drop function if exists public.runs_stamp_cost_days();
+drop function if exists public.run_cost_days_changed(date[]);
+drop function if exists public.run_cost_open_from();
+drop function if exists public.artifacts_move_review_items();
+drop function if exists public.approvals_keep_review_items();
+drop function if exists public.review_item_work(uuid);
+drop table if exists public.review_items;
+drop table if exists public.review_targets;
+drop table if exists public.run_cost_rollup;
+drop table if exists public.run_cost_days;
+
+-- 009: the approvals' reason codes and outcome (their checks and index go with them).
+alter table if exists public.approvals drop column if exists outcome;
+alter table if exists public.approvals drop column if exists reasons;
 
 -- 008: the reviewer app's claims (before approvals, which they reference).
 drop table if exists public.review_claims;
 
 -- Supabase refuses DELETE on storage tables unless this is set in the same transaction.
 select set_config('storage.allow_delete_query', 'true', true);
-
--- 009: the approvals' reason codes and outcome (their checks and index go with them).
-alter table if exists public.approvals drop column if exists outcome;
-alter table if exists public.approvals drop column if exists reasons;
 
 -- 006: the bucket's policies, its object rows, then the bucket.
 do $$

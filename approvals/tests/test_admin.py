@@ -291,7 +291,7 @@ def test_runs_date_drill_down_lists_only_years_and_months_with_runs(ops_client, 
     years = ops_client.get(changelist("run")).context["cl"].bounded_date_hierarchy
     assert [choice["title"] for choice in years["choices"]] == ["2024", "2025"]
     months = ops_client.get(changelist("run"), {"created_at__year": "2025"}).context["cl"].bounded_date_hierarchy
-    assert [choice["title"] for choice in months["choices"]] == ["July 2025"]
+    assert [choice["title"] for choice in months["choices"]] == ["2025-07"]
 
 
 def test_every_table_is_registered():
@@ -299,3 +299,13 @@ def test_every_table_is_registered():
 
     for model in (Project, Artifact, Job, Approval, Run):
         assert admin.site.is_registered(model)
+
+
+def test_admin_frame_says_flow_review_ops_with_the_favicon_and_login_security(ops_client):
+    page = ops_client.get(reverse("admin:index")).content.decode()
+
+    assert "<title>Ops console | Flow Review ops</title>" in page
+    assert 'id="site-name"><a href="/admin/">Flow Review ops</a>' in page
+    assert 'rel="icon" href="/static/approvals/favicon' in page
+    assert "Login security" in page
+    assert reverse("analytics-queue") in page

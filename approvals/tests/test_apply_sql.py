@@ -4,23 +4,21 @@ import re
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from approvals.sql_runner.session import ADVISORY_LOCK_KEY
 from approvals.tests.scratch_database import add_alias, apply_sql, remove_alias
 
-FILES = [
-    "001_create_projects.sql",
-    "002_create_artifacts.sql",
-    "003_create_jobs.sql",
-    "004_create_approvals.sql",
-    "005_create_runs.sql",
-    "006_create_storage_bucket.sql",
-]
-VERSIONS = ["001", "002", "003", "004", "005", "006"]
-TABLES = {"projects", "artifacts", "jobs", "approvals", "runs"}
+# Every real file, as the runner finds them; files a test adds are numbered 9xx, after all of them.
+FILES = sorted(path.name for path in Path(settings.SQL_MIGRATIONS_DIR).glob("[0-9][0-9][0-9]_*.sql"))
+VERSIONS = [name.split("_", 1)[0] for name in FILES]
+PIPELINE_TABLES = {"projects", "artifacts", "jobs", "approvals", "runs"}
+# The reviewer app's own tables beside them: claims (008), the ops console's rollups and targets (010).
+TABLES = PIPELINE_TABLES | {"review_claims", "run_cost_days", "run_cost_rollup", "review_targets", "review_items"}
 BUCKET_POLICIES = {"flow_artifacts_select", "flow_artifacts_insert", "flow_artifacts_update", "flow_artifacts_delete"}
 
 
@@ -98,14 +96,14 @@ def test_broken_file_rolls_back_whole_and_leaves_the_ledger_unchanged(scratch_db
     assert f'{broken}:{line_no}:{column}: ERROR 42P01 relation "public.jbos" does not exist' in result.err
     assert re.search(r"\|\s+\^", result.err)  # the caret line under the source line
     assert "Committed in this run: 001_create_projects.sql, 002_create_artifacts.sql." in result.err
-    assert "Not attempted: 004_create_approvals.sql, 005_create_runs.sql, 006_create_storage_bucket.sql." in result.err
+    assert f"Not attempted: {', '.join(FILES[3:])}." in result.err
     assert scratch_db.public_tables() == {"projects", "artifacts"}
     assert scratch_db.ledger() == ["001", "002"]
     assert scratch_db.events("fail") == ["003"]
 
 
 def test_runtime_error_without_a_server_position_still_names_the_line(scratch_db, migrations_dir):
-    (migrations_dir / "007_seed_project.sql").write_text(
+    (migrations_dir / "907_seed_project.sql").write_text(
         "-- A row the pipeline would never write: an empty name.\n"
         "insert into public.projects (name) values ('fine');\n"
         "insert into public.projects (name) values ('');\n"
@@ -115,14 +113,14 @@ def test_runtime_error_without_a_server_position_still_names_the_line(scratch_db
 
     assert result.code == 1
     assert re.search(
-        rf"^{re.escape(str(migrations_dir / '007_seed_project.sql'))}:3:\d+: ERROR 23514", result.err, re.M
+        rf"^{re.escape(str(migrations_dir / '907_seed_project.sql'))}:3:\d+: ERROR 23514", result.err, re.M
     )
     assert "projects_name_length" in result.err
     assert scratch_db.value("select count(*) from public.projects") == 0
 
 
 def test_server_warnings_are_shown_and_rerun_notices_are_not(scratch_db, migrations_dir):
-    (migrations_dir / "007_warn.sql").write_text(
+    (migrations_dir / "907_warn.sql").write_text(
         "create table if not exists public.projects (id uuid);\n"
         "do $$ begin\n"
         "  raise notice 'policy check done';\n"

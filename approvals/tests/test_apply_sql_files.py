@@ -8,15 +8,15 @@ from approvals.tests.test_apply_sql import untouched
 
 
 def test_pending_file_numbered_below_an_applied_one_is_refused(scratch_db, migrations_dir):
-    (migrations_dir / "010_later.sql").write_text("create table public.later (id int);\n")
+    (migrations_dir / "960_later.sql").write_text("create table public.later (id int);\n")
     scratch_db.apply_sql(directory=migrations_dir)
-    (migrations_dir / "007_merged_late.sql").write_text("create table public.merged_late (id int);\n")
+    (migrations_dir / "907_merged_late.sql").write_text("create table public.merged_late (id int);\n")
 
     refused = scratch_db.apply_sql(directory=migrations_dir)
     allowed = scratch_db.apply_sql("--allow-out-of-order", directory=migrations_dir)
 
     assert refused.code == 3
-    assert "007_merged_late.sql: pending but numbered below a file already applied" in refused.err
+    assert "907_merged_late.sql: pending but numbered below a file already applied" in refused.err
     assert allowed.code == 0
     assert "merged_late" in scratch_db.public_tables()
 
@@ -32,12 +32,12 @@ def test_pending_file_numbered_below_an_applied_one_is_refused(scratch_db, migra
 def test_file_that_cannot_run_in_a_transaction_is_refused_before_anything_runs(
     scratch_db, migrations_dir, body, expected
 ):
-    (migrations_dir / "007_bad.sql").write_text(body)
+    (migrations_dir / "907_bad.sql").write_text(body)
 
     result = scratch_db.apply_sql(directory=migrations_dir)
 
     assert result.code == 3
-    assert f"007_bad.sql: {expected}" in result.err
+    assert f"907_bad.sql: {expected}" in result.err
     assert untouched(scratch_db)
 
 
@@ -52,7 +52,7 @@ def test_two_files_with_one_version_number_are_refused(scratch_db, migrations_di
 
 
 def test_no_transaction_marker_runs_create_index_concurrently(scratch_db, migrations_dir):
-    (migrations_dir / "007_runs_provider_index.sql").write_text(
+    (migrations_dir / "907_runs_provider_index.sql").write_text(
         "-- apply_sql: no-transaction\n"
         "-- Built without blocking the pipeline's writes.\n"
         "create index concurrently if not exists runs_provider_idx on public.runs (provider);\n"
@@ -64,13 +64,13 @@ def test_no_transaction_marker_runs_create_index_concurrently(scratch_db, migrat
     assert scratch_db.value(
         "select indisvalid from pg_index where indexrelid = to_regclass('public.runs_provider_idx')"
     )
-    assert scratch_db.query("select in_transaction from flow_migrations.applied_files where version = '007'") == [
+    assert scratch_db.query("select in_transaction from flow_migrations.applied_files where version = '907'") == [
         (False,)
     ]
 
 
 def test_failed_no_transaction_file_stays_failed_until_repaired(scratch_db, migrations_dir):
-    marker_file = migrations_dir / "007_runs_provider_index.sql"
+    marker_file = migrations_dir / "907_runs_provider_index.sql"
     marker_file.write_text(
         "-- apply_sql: no-transaction\ncreate index concurrently runs_provider_idx on public.runz (provider);\n"
     )
@@ -85,7 +85,7 @@ def test_failed_no_transaction_file_stays_failed_until_repaired(scratch_db, migr
     assert f"{marker_file}:2:{column}: ERROR 42P01" in failed.err
     assert "marks it failed" in failed.err
     assert blocked.code == 3
-    assert "--repair 007" in blocked.err
+    assert "--repair 907" in blocked.err
     assert repaired.code == 0
     assert retried.code == 0, retried.text
-    assert scratch_db.events("apply")[-1] == "007"
+    assert scratch_db.events("apply")[-1] == "907"

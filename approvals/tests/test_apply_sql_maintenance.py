@@ -10,7 +10,7 @@ def test_changed_applied_file_is_refused_with_a_diff(scratch_db, migrations_dir)
     scratch_db.apply_sql(directory=migrations_dir)
     jobs = migrations_dir / "003_create_jobs.sql"
     jobs.write_text(jobs.read_text().replace("default 'queued'", "default 'running'"))
-    (migrations_dir / "007_later.sql").write_text("create table public.later (id int);\n")
+    (migrations_dir / "907_later.sql").write_text("create table public.later (id int);\n")
 
     result = scratch_db.apply_sql(directory=migrations_dir)
 
@@ -90,7 +90,7 @@ def test_baseline_leaves_files_not_yet_run_pending(scratch_db, migrations_dir):
     assert adopted.code == 0
     assert scratch_db.events("baseline") == VERSIONS[:4]
     assert "Applying 005_create_runs.sql ... OK" in after.out
-    assert scratch_db.events("apply") == ["005", "006"]
+    assert scratch_db.events("apply") == VERSIONS[4:]
 
 
 def test_baseline_refuses_a_file_whose_columns_are_missing(scratch_db, migrations_dir):

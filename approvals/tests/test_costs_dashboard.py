@@ -37,12 +37,12 @@ def test_costs_dashboard_totals_match_a_hand_computed_sum(ops_client):
     assert response.status_code == 200
     page = response.content.decode()
     # By hand: 4 runs; prompt 1000+2000+4000+10 = 7,010; completion 200+500+1000+5 = 1,705;
-    # total 8,715; cost 0.000270 + 0.013500 + 0.027 = 0.040770 -> $0.04.
+    # total 8,715; cost 0.000270 + 0.013500 + 0.027 = 0.040770 -> $0.04077 (four significant digits).
     assert 'data-total="runs">4<' in page
     assert 'data-total="prompt_tokens">7,010<' in page
     assert 'data-total="completion_tokens">1,705<' in page
     assert 'data-total="total_tokens">8,715<' in page
-    assert 'data-total="cost_usd">$0.04<' in page
+    assert 'data-total="cost_usd">$0.04077<' in page
     report = response.context["by_model"]
     assert [(item["row"].label, item["row"].usage.cost_usd) for item in report] == [
         ("claude-3-5-sonnet", Decimal("0.040500")),
@@ -50,10 +50,14 @@ def test_costs_dashboard_totals_match_a_hand_computed_sum(ops_client):
     ]
     projects = [(item["row"].label, item["row"].usage.total_tokens) for item in response.context["by_project"]]
     assert projects == [("South project", 5015), ("North project", 3700)]
-    days = {item["row"].key: item["row"].usage.runs for item in response.context["by_day"]}
+    days = {line.first.key: line.first.usage.runs for line in response.context["by_day"]}
     assert days == {date(2026, 3, 10): 1, date(2026, 3, 11): 3}
-    top = [(job.pk, usage.cost_usd) for job, usage in response.context["top_jobs"]]
-    assert top == [(south_job.pk, Decimal("0.027000")), (north_job.pk, Decimal("0.013770"))]
+    top = [(top.job.pk, top.day, top.usage.cost_usd) for top in response.context["top_jobs"]]
+    assert top == [
+        (south_job.pk, date(2026, 3, 11), Decimal("0.027000")),
+        (north_job.pk, date(2026, 3, 11), Decimal("0.013500")),
+        (north_job.pk, date(2026, 3, 10), Decimal("0.000270")),
+    ]
     assert page.count('<rect x="') == 2
 
 

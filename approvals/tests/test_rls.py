@@ -247,3 +247,15 @@ def test_anon_cannot_reach_any_object(buckets):
     assert isinstance(objects(sql), errors.InsufficientPrivilege)
     planted = sql.attempt("insert into storage.objects (bucket_id, name) values ('flow-artifacts', 'x.png')")
     assert isinstance(planted, errors.InsufficientPrivilege)
+
+
+@pytest.mark.parametrize("role", ["anon", "authenticated"])
+@pytest.mark.parametrize(
+    "call",
+    ["select public.refresh_run_cost_rollup()", "select public.rebuild_review_items()"],
+    ids=["refresh_run_cost_rollup", "rebuild_review_items"],
+)
+def test_the_ops_consoles_helper_functions_are_not_an_api(sql, role, call):
+    sql.become(role)
+
+    assert isinstance(sql.attempt(call), errors.InsufficientPrivilege)

@@ -19,6 +19,8 @@ from approvals.tests.factories import make_artifact, make_job, make_pending_revi
 
 # The pipeline's five tables, then the reviewer app's own (008 and after).
 TABLES = ["projects", "artifacts", "jobs", "approvals", "runs", "review_claims"]
+# 010_ops_rollups.sql: the costs rollup, review targets and review analytics' items.
+OPS_TABLES = ["run_cost_days", "run_cost_rollup", "review_targets", "review_items"]
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +46,9 @@ def test_row_level_security_is_enabled_on_every_table():
     rows = fetch(
         """select c.relname, c.relrowsecurity from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where n.nspname = 'public' and c.relname = any(%s)""",
-        [TABLES],
+        [TABLES + OPS_TABLES],
     )
-    assert dict(rows) == {table: True for table in TABLES}
+    assert dict(rows) == {table: True for table in TABLES + OPS_TABLES}
 
 
 @pytest.mark.parametrize(
@@ -248,6 +250,7 @@ def live_columns(table: str) -> dict[str, dict]:
            from information_schema.columns where table_schema = 'public' and table_name = %s""",
         [table],
     )
+
     return {
         name: {
             "type": _column_type(data_type, precision, scale, udt_name),
@@ -272,7 +275,7 @@ def approvals_models() -> list[type[models.Model]]:
 
 
 def test_every_table_has_an_unmanaged_model():
-    assert sorted(model._meta.db_table for model in approvals_models()) == sorted(TABLES)
+    assert sorted(model._meta.db_table for model in approvals_models()) == sorted(TABLES + OPS_TABLES)
     assert not any(model._meta.managed for model in approvals_models())
 
 
@@ -322,5 +325,5 @@ def test_public_holds_only_the_sql_tables_and_django_its_own_schema():
         "select distinct table_schema from information_schema.tables where table_name in ('django_migrations', "
         "'auth_user', 'django_session', 'django_admin_log', 'django_content_type')"
     )
-    assert public == set(TABLES)
+    assert public == set(TABLES + OPS_TABLES)
     assert django_tables == [("django",)]

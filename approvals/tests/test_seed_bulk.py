@@ -133,3 +133,15 @@ def test_truncate_replaces_existing_rows():
 def test_rejects_more_pending_than_artifacts():
     with pytest.raises(CommandError, match="--pending must be between 0 and"):
         call_command("seed_bulk", artifacts=10, pending=11, stdout=_Quiet())
+
+
+def test_seeding_leaves_the_ops_consoles_review_items_and_cost_rollup_complete(seeded):
+    from approvals.admin import costs
+    from approvals.tests.test_cost_rollup import dashboard_report, raw_report
+
+    assert _scalar("select count(*) from review_items") == _scalar("select count(*) from approvals")
+    assert _scalar("select count(*) from review_items where status <> 'pending' and job_kind is null") < ARTIFACTS // 10
+    assert _scalar("select count(*) from run_cost_days where rolled_up_at is not null") > 300
+    period = costs.Period.last_days(365)
+    dashboard, raw = dashboard_report(period), raw_report(period, dimensions=("totals", "by_model"))
+    assert {name: dashboard[name] for name in raw} == raw

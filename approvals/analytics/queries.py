@@ -1,0 +1,237 @@
+"""What the review analytics pages read, from review_items (010_ops_rollups.sql): one narrow table, no joins.
+
+Raw SQL: percentiles (percentile_cont) over grouped rows, FILTER aggregates
+and unnesting each item's models have no ORM spelling.
+"""
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from approvals.admin.costs import Period
+from approvals.models import Project
+
+# Rows shown per table; the rest are summed into the totals.
+SHOWN = 25
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Count and time to decision (or age) percentiles of a group of items."""
+
+    count: int
+    p50: timedelta | None
+    p95: timedelta | None
+
+
+@dataclass(frozen=True)
+class ReviewerDay:
+    day: date
+    decisions: dict[str, int]  # reviewer -> decisions that day
+
+    @property
+    def total(self) -> int:
+        return sum(self.decisions.values())
+
+
+@dataclass(frozen=True)
+class ReviewerActivity:
+    reviewers: list[tuple[str, int, int]]  # (reviewer, approved, rejected), most decisions first
+    days: list[ReviewerDay]  # newest first, days with decisions only
+
+
+@dataclass(frozen=True)
+class ProjectQueue:
+    project_id: uuid.UUID
+    name: str
+    count: int
+    oldest: datetime
+    p50: timedelta
+    p95: timedelta
+    target_hours: int | None
+    overdue: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    approved: int
+    rejected: int
+    approved_cost: Decimal
+    rejected_cost: Decimal
+
+    @property
+    def decided(self) -> int:
+        return self.approved + self.rejected
+
+    @property
+    def approval_rate(self) -> Decimal:
+        return (Decimal(self.approved) / self.decided * 100).quantize(Decimal("0.1")) if self.decided else Decimal(0)
+
+    @property
+    def cost_per_approved(self) -> Decimal | None:
+        return self.approved_cost / self.approved if self.approved else None
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    total: Outcome
+    by: dict[str, list[Outcome]] = field(default_factory=dict)  # dimension -> rows, most decided first
+
+
+def _seconds(value) -> timedelta | None:
+    return timedelta(seconds=float(value)) if value is not None else None
+
+
+def _rows(sql: str, params: dict) -> list[tuple]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A month of decisions sorted for percentiles is a few MB: in memory. JIT
+        # compiling took longer than the statements run.
+        cursor.execute("set local work_mem = '64MB'")
+        cursor.execute("set local jit = off")
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _period_params(period: Period) -> dict:
+    start, end = period.bounds()
+    return {"start": start, "end": end, "tz": timezone.get_current_timezone_name()}
+
+
+def project_names(ids) -> dict[uuid.UUID, str]:
+    return dict(Project.objects.filter(pk__in=list(ids)).values_list("id", "name"))
+
+
+def reviewer_activity(*, period: Period) -> ReviewerActivity:
+    """Decisions per reviewer per day (days of the site's time zone)."""
+    rows = _rows(
+        """
+        select coalesce(decided_by, ''), (decided_at at time zone %(tz)s)::date,
+               count(*) filter (where status = 'approved'), count(*) filter (where status = 'rejected')
+          from review_items
+         where status <> 'pending' and decided_at >= %(start)s and decided_at < %(end)s
+         group by 1, 2
+        """,
+        _period_params(period),
+    )
+    totals: dict[str, list[int]] = {}
+    days: dict[date, dict[str, int]] = {}
+    for reviewer, day, approved, rejected in rows:
+        counts = totals.setdefault(reviewer, [0, 0])
+        counts[0] += approved
+        counts[1] += rejected
+        days.setdefault(day, {})[reviewer] = approved + rejected
+    reviewers = sorted(((name, a, r) for name, (a, r) in totals.items()), key=lambda row: (-row[1] - row[2], row[0]))
+    return ReviewerActivity(
+        reviewers=reviewers,
+        days=[ReviewerDay(day=day, decisions=days[day]) for day in sorted(days, reverse=True)],
+    )
+
+
+_TIME_TO_DECISION_SQL = """
+select {group}, count(*),
+       percentile_cont(0.5) within group (order by extract(epoch from decided_at - created_at)),
+       percentile_cont(0.95) within group (order by extract(epoch from decided_at - created_at))
+  from review_items
+ where status <> 'pending' and decided_at >= %(start)s and decided_at < %(end)s
+ group by 1
+"""
+
+
+def time_to_decision_by_week(*, period: Period) -> list[tuple[date, Wait]]:
+    """p50 and p95 of the time from an item's arrival to its decision, per ISO week (Monday first), oldest first."""
+    group = "date_trunc('week', decided_at at time zone %(tz)s)::date"
+    rows = _rows(_TIME_TO_DECISION_SQL.format(group=group), _period_params(period))
+    return sorted((week, Wait(count, _seconds(p50), _seconds(p95))) for week, count, p50, p95 in rows)
+
+
+def time_to_decision_by_project(*, period: Period) -> list[tuple[uuid.UUID, str, Wait]]:
+    """The same per project, slowest (by p95) first."""
+    rows = _rows(_TIME_TO_DECISION_SQL.format(group="project_id"), _period_params(period))
+    names = project_names(row[0] for row in rows)
+    waits = [
+        (pid, names.get(pid, "(deleted project)"), Wait(n, _seconds(p50), _seconds(p95))) for pid, n, p50, p95 in rows
+    ]
+    return sorted(waits, key=lambda row: (-row[2].p95.total_seconds(), row[1]))
+
+
+def queue_by_project() -> list[ProjectQueue]:
+    """The pending queue now, per project: count, oldest, age percentiles, review target and how many are over it."""
+    rows = _rows(
+        """
+        select i.project_id, count(*), min(i.created_at),
+               percentile_cont(0.5) within group (order by extract(epoch from now() - i.created_at)),
+               percentile_cont(0.95) within group (order by extract(epoch from now() - i.created_at)),
+               t.target_hours,
+               count(*) filter (where i.created_at < now() - make_interval(hours => t.target_hours))
+          from review_items i left join review_targets t on t.project_id = i.project_id
+         where i.status = 'pending'
+         group by i.project_id, t.target_hours
+        """,
+        {},
+    )
+    names = project_names(row[0] for row in rows)
+    queues = [
+        ProjectQueue(
+            project_id=pid,
+            name=names.get(pid, "(deleted project)"),
+            count=count,
+            oldest=oldest,
+            p50=_seconds(p50),
+            p95=_seconds(p95),
+            target_hours=target,
+            overdue=overdue,
+        )
+        for pid, count, oldest, p50, p95, target, overdue in rows
+    ]
+    return sorted(queues, key=lambda q: (-q.overdue, -q.count, q.name))
+
+
+_OUTCOME_SUMS = """
+       count(*) filter (where status = 'approved'), count(*) filter (where status = 'rejected'),
+       coalesce(sum(cost_usd) filter (where status = 'approved'), 0),
+       coalesce(sum(cost_usd) filter (where status = 'rejected'), 0)
+"""
+_OUTCOMES_SQL = f"""
+with decided as materialized (
+    select project_id, job_kind, prompt, models, status, cost_usd from review_items
+     where status <> 'pending' and decided_at >= %(start)s and decided_at < %(end)s
+)
+select case when grouping(project_id) = 0 then 'project' when grouping(job_kind) = 0 then 'kind'
+            when grouping(prompt) = 0 then 'prompt' else 'total' end,
+       coalesce(project_id::text, job_kind, prompt), {_OUTCOME_SUMS}
+  from decided
+ group by grouping sets ((project_id), (job_kind), (prompt), ())
+union all
+select 'model', model, {_OUTCOME_SUMS}
+  from decided cross join lateral unnest(case when models = '{{}}' then array[null::text] else models end) model
+ group by model
+"""
+NO_VALUE = {"project": "(no project)", "kind": "(no job)", "prompt": "(no prompt)", "model": "(no runs)"}
+
+
+def outcomes(*, period: Period) -> Outcomes:
+    """Approved and rejected decisions and what their drafts cost, by model, prompt, project and job kind.
+
+    An item made with several models counts once for each of them.
+    """
+    by: dict[str, list[Outcome]] = {dimension: [] for dimension in NO_VALUE}
+    total = Outcome("total", 0, 0, Decimal(0), Decimal(0))
+    for dimension, key, approved, rejected, approved_cost, rejected_cost in _rows(
+        _OUTCOMES_SQL, _period_params(period)
+    ):
+        outcome = Outcome(key or NO_VALUE.get(dimension, ""), approved, rejected, approved_cost, rejected_cost)
+        if dimension == "total":
+            total = outcome
+        else:
+            by[dimension].append(outcome)
+    names = project_names(uuid.UUID(o.key) for o in by["project"] if o.key != NO_VALUE["project"])
+    by["project"] = [
+        replace(o, key=names.get(uuid.UUID(o.key), "(deleted project)")) if o.key != NO_VALUE["project"] else o
+        for o in by["project"]
+    ]
+    return Outcomes(total=total, by={k: sorted(v, key=lambda o: (-o.decided, o.key)) for k, v in by.items()})
