@@ -210,7 +210,7 @@ union all
 select 'model', model, {_OUTCOME_SUMS}
   from decided cross join lateral unnest(case when models = '{{}}' then array[null::text] else models end) model
  group by model
-"""
+"""  # noqa: S608 (only the fixed _OUTCOME_SUMS text is put in)
 NO_VALUE = {"project": "(no project)", "kind": "(no job)", "prompt": "(no prompt)", "model": "(no runs)"}
 
 
