@@ -5,9 +5,9 @@ from django.conf import settings
 from django.db import connections
 
 REVIEWERS_GROUP = "Reviewers"
-# Leads review too, and may reopen decided items from History.
+# Leads review too, may reopen decided items from History, and read the review analytics.
 LEADS_GROUP = "Leads"
-GROUP_PERMISSIONS = {REVIEWERS_GROUP: ["can_review"], LEADS_GROUP: ["can_review", "can_reopen"]}
+GROUP_PERMISSIONS = {REVIEWERS_GROUP: ["can_review"], LEADS_GROUP: ["can_review", "can_reopen", "view_analytics"]}
 
 
 def ensure_django_schema(*, using, **kwargs):

@@ -33,9 +33,9 @@ def lead(db) -> User:
     return user
 
 
-def test_migrate_creates_the_leads_group_with_review_and_reopen():
+def test_migrate_creates_the_leads_group_with_review_reopen_and_analytics():
     codenames = set(Group.objects.get(name=LEADS_GROUP).permissions.values_list("codename", flat=True))
-    assert codenames == {"can_review", "can_reopen"}
+    assert codenames == {"can_review", "can_reopen", "view_analytics"}
 
 
 def test_a_lead_reopens_a_decision_from_history(lead):
