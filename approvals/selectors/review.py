@@ -65,9 +65,10 @@ class ReviewContext:
 
 
 # Raw SQL because the ORM has no recursive CTE: the alternative is a query per version.
-# The chain is read without its bodies (twenty versions of a large JSON are
-# megabytes to fetch and decode); the bodies of the newest versions, up to
-# DIFF_BODIES_BYTES as stored, follow in one query, for the diffs.
+# Bodies come only for the newest versions whose stored sizes add up to
+# DIFF_BODIES_BYTES (always the newest one): twenty versions of a large JSON
+# are megabytes to fetch and decode. The others come without theirs
+# (body_loaded false), in the same statement.
 DIFF_BODIES_BYTES = 512 * 1024
 _CHAIN_COLUMNS = [
     field.column for field in Artifact._meta.concrete_fields if field.name not in {"body_text", "body_json"}
@@ -79,10 +80,17 @@ with recursive chain (id, depth) as (
     select a.previous_version_id, chain.depth + 1
       from chain join artifacts a on a.id = chain.id
      where a.previous_version_id is not null and chain.depth < %s
+),
+sized as (
+    select a.*, chain.depth,
+           sum(coalesce(pg_column_size(a.body_text), 0) + coalesce(pg_column_size(a.body_json), 0))
+               over (order by chain.depth) as bytes_so_far
+      from chain join artifacts a on a.id = chain.id
 )
-select {", ".join(f"a.{column}" for column in _CHAIN_COLUMNS)}, chain.depth,
-       coalesce(pg_column_size(a.body_text), 0) + coalesce(pg_column_size(a.body_json), 0) as body_bytes
-  from chain join artifacts a on a.id = chain.id order by chain.depth
+select {", ".join(_CHAIN_COLUMNS)}, depth, (depth = 1 or bytes_so_far <= %s) as body_loaded,
+       case when depth = 1 or bytes_so_far <= %s then body_text end as body_text,
+       case when depth = 1 or bytes_so_far <= %s then body_json end as body_json
+  from sized order by depth
 """  # noqa: S608 (the column names come from the model, not from input)
 
 
@@ -91,7 +99,10 @@ def _earlier_versions(artifact: Artifact) -> list[Artifact]:
     if artifact.previous_version_id is None:
         return []
     # One more than shown, so the last one shown can be diffed against its predecessor.
-    chain = Artifact.objects.raw(_VERSION_CHAIN_SQL, [artifact.previous_version_id, VERSION_CHAIN_LIMIT + 1])
+    limit = DIFF_BODIES_BYTES
+    chain = Artifact.objects.raw(
+        _VERSION_CHAIN_SQL, [artifact.previous_version_id, VERSION_CHAIN_LIMIT + 1, limit, limit, limit]
+    )
     seen = {artifact.id}
     versions = []
     for version in chain:
@@ -99,22 +110,7 @@ def _earlier_versions(artifact: Artifact) -> list[Artifact]:
             break
         seen.add(version.id)
         versions.append(version)
-    _load_bodies(versions)
     return versions
-
-
-def _load_bodies(versions: list[Artifact]) -> None:
-    """Fill in the bodies of the newest versions, within DIFF_BODIES_BYTES; the others keep theirs unread."""
-    wanted, total = [], 0
-    for version in versions:
-        total += version.body_bytes
-        if total > DIFF_BODIES_BYTES and wanted:
-            break
-        wanted.append(version)
-    bodies = Artifact.objects.filter(id__in=[version.id for version in wanted]).values("id", "body_text", "body_json")
-    by_id = {row["id"]: row for row in bodies}
-    for version in wanted:
-        version.body_text, version.body_json = by_id[version.id]["body_text"], by_id[version.id]["body_json"]
 
 
 # The review page's own lists, as raw SQL: Django compiling the equivalent
@@ -187,7 +183,8 @@ def review_context(
 
 
 def _with_body(version: Artifact) -> bool:
-    return "body_json" not in version.get_deferred_fields()
+    # The current artifact always has its body; earlier versions say whether theirs was read.
+    return getattr(version, "body_loaded", True)
 
 
 def _version_entries(
