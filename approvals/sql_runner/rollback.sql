@@ -3,6 +3,11 @@
 -- Drops without CASCADE, so an object someone else built on these tables
 -- stops the rollback instead of disappearing with it.
 
+-- Wait at most 5 s for a busy table's lock (storage.objects above all) rather
+-- than queue every reader of it behind the DROP; apply_sql sets its own
+-- (--table-lock-timeout), this is for a run by hand in the SQL editor.
+select set_config('lock_timeout', '5s', true) where current_setting('lock_timeout') = '0';
+
 -- Supabase refuses DELETE on storage tables unless this is set in the same transaction.
 select set_config('storage.allow_delete_query', 'true', true);
 

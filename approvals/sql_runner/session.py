@@ -68,12 +68,14 @@ class DatabaseSession:
         err: Callable[[str], None] = print,
         wait: float = 0,
         lock_timeout: float = 60,
+        table_lock_timeout: float = 5,
     ):
         self.params = {"application_name": "apply_sql", **params}
         self.directory = Path(directory)
         self.django_schema = django_schema
         self._out, self.err = out, err
         self.wait, self.lock_timeout = wait, lock_timeout
+        self.table_lock_timeout = table_lock_timeout
         self.conn: psycopg.Connection | None = None
         self._line_open = False
 
@@ -141,6 +143,12 @@ class DatabaseSession:
                 raise ApplySqlError(
                     f"Cannot reach the {self.where()}{waited}: {reason}", exit_code=EXIT_UNREACHABLE
                 ) from None
+        # A statement waiting for a table's lock (CREATE POLICY on a busy
+        # storage.objects) queues every later reader of that table behind it:
+        # give up after a few seconds instead, and say so (see Runner.failure).
+        self.conn.execute(
+            "select set_config('lock_timeout', %s, false)", [f"{round(self.table_lock_timeout * 1000)}ms"]
+        )
         self.notices = NoticePrinter(out=self.say, err=self.err)
         self.notices.before_each = self._close_line
         self.conn.add_notice_handler(self.notices)
