@@ -16,7 +16,7 @@ from approvals.sql_runner.session import EXIT_CONFIG, EXIT_VALIDATION, ApplySqlE
 
 ROLLBACK_PATH = Path(__file__).with_name("rollback.sql")
 # What rollback.sql undoes; a ledger holding other versions needs a rollback written for them first.
-ROLLBACK_COVERS = {1, 2, 3, 4, 5, 6}
+ROLLBACK_COVERS = {1, 2, 3, 4, 5, 6, 7}
 PLURALS = {
     "table": "tables",
     "column": "columns",
@@ -161,7 +161,7 @@ def rollback(runner: Runner) -> None:
         uncovered = [v for v in applied if version_key(v) not in ROLLBACK_COVERS]
         if uncovered:
             raise ApplySqlError(
-                f"--rollback refused: {ROLLBACK_PATH.name} undoes 001-006 only, and the ledger also holds "
+                f"--rollback refused: {ROLLBACK_PATH.name} undoes 001-007 only, and the ledger also holds "
                 f"{', '.join(uncovered)}. Undo those first.",
                 exit_code=EXIT_VALIDATION,
             )

@@ -1,4 +1,4 @@
--- rollback.sql: undo migrations_sql/001..006 in reverse order (apply_sql --rollback --yes).
+-- rollback.sql: undo migrations_sql/001..007 in reverse order (apply_sql --rollback --yes).
 -- Runs in one transaction with the clearing of the ledger: all or nothing.
 -- Drops without CASCADE, so an object someone else built on these tables
 -- stops the rollback instead of disappearing with it.
@@ -10,6 +10,8 @@ select set_config('lock_timeout', '5s', true) where current_setting('lock_timeou
 
 -- Supabase refuses DELETE on storage tables unless this is set in the same transaction.
 select set_config('storage.allow_delete_query', 'true', true);
+
+-- 007 revoked privileges on the five tables: nothing to undo, the tables go below.
 
 -- 006: the bucket's policies, its object rows, then the bucket.
 do $$

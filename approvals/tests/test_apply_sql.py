@@ -17,8 +17,9 @@ FILES = [
     "004_create_approvals.sql",
     "005_create_runs.sql",
     "006_create_storage_bucket.sql",
+    "007_revoke_unneeded_privileges.sql",
 ]
-VERSIONS = ["001", "002", "003", "004", "005", "006"]
+VERSIONS = ["001", "002", "003", "004", "005", "006", "007"]
 TABLES = {"projects", "artifacts", "jobs", "approvals", "runs"}
 BUCKET_POLICIES = {"flow_artifacts_select", "flow_artifacts_insert", "flow_artifacts_update", "flow_artifacts_delete"}
 
@@ -97,14 +98,17 @@ def test_broken_file_rolls_back_whole_and_leaves_the_ledger_unchanged(scratch_db
     assert f'{broken}:{line_no}:{column}: ERROR 42P01 relation "public.jbos" does not exist' in result.err
     assert re.search(r"\|\s+\^", result.err)  # the caret line under the source line
     assert "Committed in this run: 001_create_projects.sql, 002_create_artifacts.sql." in result.err
-    assert "Not attempted: 004_create_approvals.sql, 005_create_runs.sql, 006_create_storage_bucket.sql." in result.err
+    assert (
+        "Not attempted: 004_create_approvals.sql, 005_create_runs.sql, 006_create_storage_bucket.sql, "
+        "007_revoke_unneeded_privileges.sql." in result.err
+    )
     assert scratch_db.public_tables() == {"projects", "artifacts"}
     assert scratch_db.ledger() == ["001", "002"]
     assert scratch_db.events("fail") == ["003"]
 
 
 def test_runtime_error_without_a_server_position_still_names_the_line(scratch_db, migrations_dir):
-    (migrations_dir / "007_seed_project.sql").write_text(
+    (migrations_dir / "099_seed_project.sql").write_text(
         "-- A row the pipeline would never write: an empty name.\n"
         "insert into public.projects (name) values ('fine');\n"
         "insert into public.projects (name) values ('');\n"
@@ -114,14 +118,14 @@ def test_runtime_error_without_a_server_position_still_names_the_line(scratch_db
 
     assert result.code == 1
     assert re.search(
-        rf"^{re.escape(str(migrations_dir / '007_seed_project.sql'))}:3:\d+: ERROR 23514", result.err, re.M
+        rf"^{re.escape(str(migrations_dir / '099_seed_project.sql'))}:3:\d+: ERROR 23514", result.err, re.M
     )
     assert "projects_name_length" in result.err
     assert scratch_db.value("select count(*) from public.projects") == 0
 
 
 def test_server_warnings_are_shown_and_rerun_notices_are_not(scratch_db, migrations_dir):
-    (migrations_dir / "007_warn.sql").write_text(
+    (migrations_dir / "099_warn.sql").write_text(
         "create table if not exists public.projects (id uuid);\n"
         "do $$ begin\n"
         "  raise notice 'policy check done';\n"
@@ -158,7 +162,7 @@ def test_changed_applied_file_is_refused_with_a_diff(scratch_db, migrations_dir)
     scratch_db.apply_sql(directory=migrations_dir)
     jobs = migrations_dir / "003_create_jobs.sql"
     jobs.write_text(jobs.read_text().replace("default 'queued'", "default 'running'"))
-    (migrations_dir / "007_later.sql").write_text("create table public.later (id int);\n")
+    (migrations_dir / "099_later.sql").write_text("create table public.later (id int);\n")
 
     result = scratch_db.apply_sql(directory=migrations_dir)
 
@@ -205,7 +209,7 @@ def test_repair_accepts_a_changed_file_and_logs_it(scratch_db, migrations_dir):
 @pytest.mark.slow
 def test_two_concurrent_runs_apply_each_file_exactly_once(scratch_db, migrations_dir):
     # A slow last file keeps the first run inside the lock while the second arrives.
-    (migrations_dir / "007_take_a_while.sql").write_text("select pg_sleep(3);\n")
+    (migrations_dir / "099_take_a_while.sql").write_text("select pg_sleep(3);\n")
     args = ["apply_sql", "--dir", str(migrations_dir)]
 
     runs = [scratch_db.manage(*args), scratch_db.manage(*args)]
@@ -216,7 +220,7 @@ def test_two_concurrent_runs_apply_each_file_exactly_once(scratch_db, migrations
     assert sum("Nothing to apply" in out for out in stdouts) == 1
     waited = next(out for out in stdouts if "Nothing to apply" in out)
     assert "Waiting for the migration lock" in waited
-    assert sorted(scratch_db.events("apply")) == [*VERSIONS, "007"]
+    assert sorted(scratch_db.events("apply")) == [*VERSIONS, "099"]
 
 
 def test_lock_timeout_names_the_backend_holding_the_lock(scratch_db):
@@ -305,11 +309,12 @@ def test_hand_migrated_database_stops_a_normal_run_and_baseline_adopts_it(scratc
     assert refused.code == 3
     assert "--baseline" in refused.err
     assert adopted.code == 0, adopted.text
+    # 007 only revokes privileges: nothing to find by reading it, so a normal run applies it (it is idempotent).
+    assert scratch_db.events("baseline") == VERSIONS[:6]
+    assert status.out.count("applied (baseline)") == 6
+    assert after.code == 0 and "Applying 007_revoke_unneeded_privileges.sql ... OK" in after.out
     assert scratch_db.ledger() == VERSIONS
-    assert scratch_db.events("baseline") == VERSIONS
-    assert scratch_db.events("apply") == []
-    assert status.out.count("applied (baseline)") == len(FILES)
-    assert after.code == 0 and "Nothing to apply" in after.out
+    assert scratch_db.events("apply") == ["007"]
 
 
 def test_baseline_leaves_files_not_yet_run_pending(scratch_db, migrations_dir):
@@ -321,7 +326,7 @@ def test_baseline_leaves_files_not_yet_run_pending(scratch_db, migrations_dir):
     assert adopted.code == 0
     assert scratch_db.events("baseline") == VERSIONS[:4]
     assert "Applying 005_create_runs.sql ... OK" in after.out
-    assert scratch_db.events("apply") == ["005", "006"]
+    assert scratch_db.events("apply") == ["005", "006", "007"]
 
 
 def test_baseline_refuses_a_file_whose_columns_are_missing(scratch_db, migrations_dir):
@@ -339,15 +344,15 @@ def test_baseline_refuses_a_file_whose_columns_are_missing(scratch_db, migration
 
 
 def test_pending_file_numbered_below_an_applied_one_is_refused(scratch_db, migrations_dir):
-    (migrations_dir / "010_later.sql").write_text("create table public.later (id int);\n")
+    (migrations_dir / "099_later.sql").write_text("create table public.later (id int);\n")
     scratch_db.apply_sql(directory=migrations_dir)
-    (migrations_dir / "007_merged_late.sql").write_text("create table public.merged_late (id int);\n")
+    (migrations_dir / "098_merged_late.sql").write_text("create table public.merged_late (id int);\n")
 
     refused = scratch_db.apply_sql(directory=migrations_dir)
     allowed = scratch_db.apply_sql("--allow-out-of-order", directory=migrations_dir)
 
     assert refused.code == 3
-    assert "007_merged_late.sql: pending but numbered below a file already applied" in refused.err
+    assert "098_merged_late.sql: pending but numbered below a file already applied" in refused.err
     assert allowed.code == 0
     assert "merged_late" in scratch_db.public_tables()
 
@@ -363,12 +368,12 @@ def test_pending_file_numbered_below_an_applied_one_is_refused(scratch_db, migra
 def test_file_that_cannot_run_in_a_transaction_is_refused_before_anything_runs(
     scratch_db, migrations_dir, body, expected
 ):
-    (migrations_dir / "007_bad.sql").write_text(body)
+    (migrations_dir / "099_bad.sql").write_text(body)
 
     result = scratch_db.apply_sql(directory=migrations_dir)
 
     assert result.code == 3
-    assert f"007_bad.sql: {expected}" in result.err
+    assert f"099_bad.sql: {expected}" in result.err
     assert untouched(scratch_db)
 
 
@@ -383,7 +388,7 @@ def test_two_files_with_one_version_number_are_refused(scratch_db, migrations_di
 
 
 def test_no_transaction_marker_runs_create_index_concurrently(scratch_db, migrations_dir):
-    (migrations_dir / "007_runs_provider_index.sql").write_text(
+    (migrations_dir / "099_runs_provider_index.sql").write_text(
         "-- apply_sql: no-transaction\n"
         "-- Built without blocking the pipeline's writes.\n"
         "create index concurrently if not exists runs_provider_idx on public.runs (provider);\n"
@@ -395,13 +400,13 @@ def test_no_transaction_marker_runs_create_index_concurrently(scratch_db, migrat
     assert scratch_db.value(
         "select indisvalid from pg_index where indexrelid = to_regclass('public.runs_provider_idx')"
     )
-    assert scratch_db.query("select in_transaction from flow_migrations.applied_files where version = '007'") == [
+    assert scratch_db.query("select in_transaction from flow_migrations.applied_files where version = '099'") == [
         (False,)
     ]
 
 
 def test_failed_no_transaction_file_stays_failed_until_repaired(scratch_db, migrations_dir):
-    marker_file = migrations_dir / "007_runs_provider_index.sql"
+    marker_file = migrations_dir / "099_runs_provider_index.sql"
     marker_file.write_text(
         "-- apply_sql: no-transaction\ncreate index concurrently runs_provider_idx on public.runz (provider);\n"
     )
@@ -409,17 +414,17 @@ def test_failed_no_transaction_file_stays_failed_until_repaired(scratch_db, migr
     failed = scratch_db.apply_sql(directory=migrations_dir)
     blocked = scratch_db.apply_sql(directory=migrations_dir)
     marker_file.write_text(marker_file.read_text().replace("runz", "runs"))
-    repaired = scratch_db.apply_sql("--repair", "7", directory=migrations_dir)
+    repaired = scratch_db.apply_sql("--repair", "99", directory=migrations_dir)
     retried = scratch_db.apply_sql(directory=migrations_dir)
 
     assert failed.code == 1
     assert f"{marker_file}:2:{column}: ERROR 42P01" in failed.err
     assert "marks it failed" in failed.err
     assert blocked.code == 3
-    assert "--repair 007" in blocked.err
+    assert "--repair 099" in blocked.err
     assert repaired.code == 0
     assert retried.code == 0, retried.text
-    assert scratch_db.events("apply")[-1] == "007"
+    assert scratch_db.events("apply")[-1] == "099"
 
 
 # --- connecting -----------------------------------------------------------------------------------
@@ -474,7 +479,7 @@ def test_status_and_check_report_pending_then_applied_files(scratch_db):
     after = scratch_db.apply_sql("--status", "--check")
 
     assert before.code == 1
-    assert "6 pending" in before.out
+    assert f"{len(VERSIONS)} pending" in before.out
     assert after.code == 0
     user = scratch_db.value("select current_user")
     assert all(re.search(rf"^{v} .* applied .* {user} ", after.out, re.M) for v in VERSIONS), after.out

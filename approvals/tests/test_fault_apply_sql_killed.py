@@ -9,7 +9,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 SLOW_FILE = """\
--- 007: a table, a row in it, a pause long enough to be killed in, then a second table.
+-- 099: a table, a row in it, a pause long enough to be killed in, then a second table.
 create table public.fault_probe (id integer primary key);
 insert into public.fault_probe values (1);
 select pg_sleep(5);
@@ -35,13 +35,13 @@ def file_effects(scratch_db) -> dict:
     return {
         "fault_probe": scratch_db.value("select to_regclass('public.fault_probe') is not null"),
         "fault_probe_after": scratch_db.value("select to_regclass('public.fault_probe_after') is not null"),
-        "ledger_007": "007" in scratch_db.ledger(),
+        "ledger_099": "099" in scratch_db.ledger(),
     }
 
 
 def test_apply_sql_killed_mid_file_leaves_none_of_it_and_the_next_run_applies_it_whole(scratch_db, migrations_dir):
-    assert scratch_db.apply_sql(directory=migrations_dir).code == 0  # 001-006
-    (migrations_dir / "007_slow_file.sql").write_text(SLOW_FILE)
+    assert scratch_db.apply_sql(directory=migrations_dir).code == 0  # 001-007
+    (migrations_dir / "099_slow_file.sql").write_text(SLOW_FILE)
 
     first = scratch_db.manage("apply_sql", "--dir", str(migrations_dir))
     backend = wait_for_sleeping_backend(scratch_db)
@@ -51,7 +51,7 @@ def test_apply_sql_killed_mid_file_leaves_none_of_it_and_the_next_run_applies_it
 
     # The server has not even noticed yet (its backend is still asleep inside the file's
     # transaction): from outside, none of the file is there.
-    assert file_effects(scratch_db) == {"fault_probe": False, "fault_probe_after": False, "ledger_007": False}
+    assert file_effects(scratch_db) == {"fault_probe": False, "fault_probe_after": False, "ledger_099": False}
 
     # The next run waits for the dead run's lock, which goes when its backend ends and
     # rolls back, then applies the file whole.
@@ -59,11 +59,11 @@ def test_apply_sql_killed_mid_file_leaves_none_of_it_and_the_next_run_applies_it
     out, err = second.communicate(timeout=120)
 
     assert second.returncode == 0, out + err
-    assert "007" in out
+    assert "099" in out
     assert not scratch_db.query("select 1 from pg_stat_activity where pid = %s", [backend])
-    assert file_effects(scratch_db) == {"fault_probe": True, "fault_probe_after": True, "ledger_007": True}
+    assert file_effects(scratch_db) == {"fault_probe": True, "fault_probe_after": True, "ledger_099": True}
     assert scratch_db.query("select id from public.fault_probe") == [(1,)]
-    assert scratch_db.events("apply").count("007") == 1
+    assert scratch_db.events("apply").count("099") == 1
 
     third = scratch_db.manage("apply_sql", "--dir", str(migrations_dir))
     out, err = third.communicate(timeout=120)
