@@ -20,6 +20,9 @@ ADVISORY_LOCK_KEY = 0x0F10_3E71
 TRANSACTION_POOLER_PORT = 6543
 
 EXIT_SQL_FAILED, EXIT_CONFIG, EXIT_VALIDATION, EXIT_LOCK_TIMEOUT, EXIT_UNREACHABLE = 1, 2, 3, 4, 5
+# --rollback committed, but left objects this role may not drop (the storage
+# policies on hosted Supabase): they are named, with where to remove them.
+EXIT_LEFT_BEHIND = 6
 
 # Retrying cannot fix these: someone has to fix the settings.
 CONFIG_ERROR = re.compile(
