@@ -16,6 +16,7 @@ from functools import cached_property
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Max, Min, Q
@@ -75,8 +76,16 @@ class DateHierarchyChangeList(ChangeList):
     """
 
     def get_queryset(self, request, exclude_parameters=None):
-        queryset = super().get_queryset(request, exclude_parameters)
-        return queryset.defer(*self.model_admin.list_deferred)
+        queryset = super().get_queryset(request, exclude_parameters).defer(*self.model_admin.list_deferred)
+        # Some filters fail only when compiled (`created_at__year=0`): compile
+        # now, where a failure is Django's "wrong filter" answer, not a 500.
+        try:
+            str(queryset.query)
+        except EmptyResultSet:
+            pass
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+        return queryset
 
     def get_filters_params(self, params=None):
         """Filters as Django reads them; a NUL byte (no PostgreSQL text holds one) is a wrong filter."""

@@ -12,11 +12,11 @@ import psycopg
 from approvals.sql_runner import ledger
 from approvals.sql_runner.files import FileObjects, MigrationFile, objects_created, version_key
 from approvals.sql_runner.runner import Runner
-from approvals.sql_runner.session import EXIT_CONFIG, EXIT_VALIDATION, ApplySqlError
+from approvals.sql_runner.session import EXIT_CONFIG, EXIT_LEFT_BEHIND, EXIT_VALIDATION, ApplySqlError
 
 ROLLBACK_PATH = Path(__file__).with_name("rollback.sql")
 # What rollback.sql undoes; a ledger holding other versions needs a rollback written for them first.
-ROLLBACK_COVERS = {1, 2, 3, 4, 5, 6, 8, 9, 10}
+ROLLBACK_COVERS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 PLURALS = {
     "table": "tables",
     "column": "columns",
@@ -177,6 +177,7 @@ def rollback(runner: Runner) -> None:
                         "select count(*) from storage.objects where bucket_id = 'flow-artifacts'"
                     ).fetchone()[0]
                 runner.conn.execute(script.sql)
+                policies_left = _bucket_policies_left(runner.conn)
                 ledger.clear_after_rollback(runner.conn, versions=applied)
         except psycopg.Error as error:
             raise runner.failure(
@@ -185,10 +186,11 @@ def rollback(runner: Runner) -> None:
                 offset=runner.error_offset(script, error),
                 footer=["Rollback failed: everything was rolled back, nothing was dropped."],
             ) from None
+        policies = "its policies" if not policies_left else "not its policies (see below)"
         runner.say(
-            "Rolled back: dropped review_claims, runs, approvals, jobs, artifacts, projects and set_updated_at(); "
-            "removed the bucket "
-            f"flow-artifacts ({objects} object rows) and its policies; cleared the ledger "
+            "Rolled back: dropped the reviewer app's tables (claims, costs rollup, review items and targets), "
+            "runs, approvals, jobs, artifacts, projects and set_updated_at(); removed the bucket "
+            f"flow-artifacts ({objects} object rows) and {policies}; cleared the ledger "
             f"({len(applied)} rows; its events are kept)."
         )
         if objects:
@@ -196,3 +198,24 @@ def rollback(runner: Runner) -> None:
                 "  Deleting object rows does not delete their files in Supabase Storage: empty the bucket through "
                 "the dashboard or the API to free them."
             )
+        if policies_left:
+            raise ApplySqlError(
+                f"Rollback done except for {len(policies_left)} storage policies this role may not drop.",
+                exit_code=EXIT_LEFT_BEHIND,
+                report="Left on storage.objects (the role running apply_sql does not own that table): "
+                + ", ".join(policies_left)
+                + ".\nDelete them in the Supabase dashboard (Storage > Policies), or as the table's owner: "
+                + "; ".join(f"drop policy {name} on storage.objects" for name in policies_left)
+                + ".",
+            )
+
+
+def _bucket_policies_left(conn: psycopg.Connection) -> list[str]:
+    """The flow-artifacts policies still on storage.objects (rollback.sql only warns when it may not drop one)."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "select policyname from pg_policies where schemaname = 'storage' and tablename = 'objects' "
+            "and policyname like 'flow\\_artifacts\\_%' order by policyname"
+        )
+    ]

@@ -3,6 +3,11 @@
 -- Drops without CASCADE, so an object someone else built on these tables
 -- stops the rollback instead of disappearing with it.
 
+-- Wait at most 5 s for a busy table's lock (storage.objects above all) rather
+-- than queue every reader of it behind the DROP; apply_sql sets its own
+-- (--table-lock-timeout), this is for a run by hand in the SQL editor.
+select set_config('lock_timeout', '5s', true) where current_setting('lock_timeout') = '0';
+
 -- 010: the cost rollup's and review items' triggers and functions, their tables, the review targets.
 drop trigger if exists artifacts_project_changed_move_review_items on public.artifacts;
 drop trigger if exists approvals_keep_review_items on public.approvals;
@@ -36,6 +41,8 @@ drop table if exists public.review_claims;
 
 -- Supabase refuses DELETE on storage tables unless this is set in the same transaction.
 select set_config('storage.allow_delete_query', 'true', true);
+
+-- 007 revoked privileges on the five tables: nothing to undo, the tables go below.
 
 -- 006: the bucket's policies, its object rows, then the bucket.
 do $$

@@ -34,6 +34,7 @@ from approvals.sql_runner.session import (  # noqa: F401  (connection_params: th
 )
 
 SHIM_PATH = Path(__file__).with_name("supabase_shim.sql")
+LOCK_NOT_AVAILABLE = "55P03"  # what lock_timeout raises
 
 
 @dataclass(frozen=True)
@@ -225,11 +226,29 @@ class Runner(DatabaseSession):
         self, migration: MigrationFile, error: psycopg.Error, *, offset: int | None, footer: list[str]
     ) -> ApplySqlError:
         report = format_sql_error(label=self.label(migration), migration=migration, error=error, offset=offset)
+        if error.sqlstate == LOCK_NOT_AVAILABLE:
+            footer = [*self.lock_advice(), *footer]
         return ApplySqlError(
             f"{migration.name} failed ({error.sqlstate or 'error'}); see above.",
             exit_code=EXIT_SQL_FAILED,
             report="\n".join([report, "", *footer]),
         )
+
+    def lock_advice(self) -> list[str]:
+        """What to do when a statement waited longer than --table-lock-timeout for a table's lock."""
+        holders = self.conn.execute(
+            """select distinct a.pid, coalesce(nullif(a.application_name, ''), a.usename), a.state,
+                      left(regexp_replace(a.query, '[[:space:]]+', ' ', 'g'), 120)
+                 from pg_locks l join pg_stat_activity a on a.pid = l.pid
+                where l.granted and l.relation is not null and a.pid <> pg_backend_pid()
+                  and a.datname = current_database()"""
+        ).fetchall()
+        return [
+            f"Another session held a lock on a table this file changes, for longer than --table-lock-timeout "
+            f"({self.table_lock_timeout:g} s); apply_sql gave up rather than queue every reader of that table "
+            "behind it. Run it again when traffic is low, end the blocking session, or raise --table-lock-timeout.",
+            *(f"  holding locks: backend {pid} ({who}), {state}: {query}" for pid, who, state, query in holders),
+        ]
 
     def prepare_committed(self) -> None:
         try:

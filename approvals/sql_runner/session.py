@@ -20,6 +20,9 @@ ADVISORY_LOCK_KEY = 0x0F10_3E71
 TRANSACTION_POOLER_PORT = 6543
 
 EXIT_SQL_FAILED, EXIT_CONFIG, EXIT_VALIDATION, EXIT_LOCK_TIMEOUT, EXIT_UNREACHABLE = 1, 2, 3, 4, 5
+# --rollback committed, but left objects this role may not drop (the storage
+# policies on hosted Supabase): they are named, with where to remove them.
+EXIT_LEFT_BEHIND = 6
 
 # Retrying cannot fix these: someone has to fix the settings.
 CONFIG_ERROR = re.compile(
@@ -68,12 +71,14 @@ class DatabaseSession:
         err: Callable[[str], None] = print,
         wait: float = 0,
         lock_timeout: float = 60,
+        table_lock_timeout: float = 5,
     ):
         self.params = {"application_name": "apply_sql", **params}
         self.directory = Path(directory)
         self.django_schema = django_schema
         self._out, self.err = out, err
         self.wait, self.lock_timeout = wait, lock_timeout
+        self.table_lock_timeout = table_lock_timeout
         self.conn: psycopg.Connection | None = None
         self._line_open = False
 
@@ -141,6 +146,12 @@ class DatabaseSession:
                 raise ApplySqlError(
                     f"Cannot reach the {self.where()}{waited}: {reason}", exit_code=EXIT_UNREACHABLE
                 ) from None
+        # A statement waiting for a table's lock (CREATE POLICY on a busy
+        # storage.objects) queues every later reader of that table behind it:
+        # give up after a few seconds instead, and say so (see Runner.failure).
+        self.conn.execute(
+            "select set_config('lock_timeout', %s, false)", [f"{round(self.table_lock_timeout * 1000)}ms"]
+        )
         self.notices = NoticePrinter(out=self.say, err=self.err)
         self.notices.before_each = self._close_line
         self.conn.add_notice_handler(self.notices)

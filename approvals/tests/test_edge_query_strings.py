@@ -33,7 +33,10 @@ def test_a_range_header_with_thousands_of_digits_is_ignored(reviewer_client, loc
 
 
 @pytest.mark.parametrize("url_name", ADMIN_LISTS)
-@pytest.mark.parametrize("query", ["project=not-a-uuid", "project=%00", "q=%00", "o=%00", "p=%00"])
+@pytest.mark.parametrize(
+    "query",
+    ["project=not-a-uuid", "project=%00", "q=%00", "o=%00", "p=%00", "created_at__year=0", "created_at__day=99"],
+)
 def test_admin_lists_answer_odd_filters_without_a_server_error(ops_client, ops_dataset, url_name, query):
     response = ops_client.get(f"{reverse(url_name)}?{query}")
 

@@ -36,6 +36,13 @@ class Command(BaseCommand):
             "--lock-timeout", type=float, default=60, metavar="SECONDS", help="Wait this long for another deploy."
         )
         parser.add_argument(
+            "--table-lock-timeout",
+            type=float,
+            default=5,
+            metavar="SECONDS",
+            help="Give up on a statement waiting longer than this for a table's lock (default 5).",
+        )
+        parser.add_argument(
             "--allow-out-of-order", action="store_true", help="Apply a pending file numbered below an applied one."
         )
 
@@ -67,6 +74,7 @@ class Command(BaseCommand):
             err=self.stderr.write,
             wait=options["wait"],
             lock_timeout=options["lock_timeout"],
+            table_lock_timeout=options["table_lock_timeout"],
         )
         order = {"allow_out_of_order": options["allow_out_of_order"]}
         try:

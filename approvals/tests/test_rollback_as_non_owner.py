@@ -1,0 +1,60 @@
+"""Rollback as hosted Supabase runs it: a role that owns the five tables but not storage.objects.
+
+It cannot drop the bucket's policies there. It must say exactly what is left
+and exit with its own code (6), not warn and exit 0.
+"""
+
+import uuid
+
+import pytest
+
+from approvals.tests.scratch_database import add_alias, apply_sql, remove_alias
+
+POLICIES = ["flow_artifacts_delete", "flow_artifacts_insert", "flow_artifacts_select", "flow_artifacts_update"]
+
+
+@pytest.fixture
+def deployer(scratch_db):
+    """A login role owning what 001-007 made (as the migrating role on Supabase does), not the storage tables."""
+    assert scratch_db.apply_sql().code == 0
+    role = f"deployer_{uuid.uuid4().hex[:8]}"
+    scratch_db.execute(
+        f"""
+        create role {role} login;
+        alter table public.projects owner to {role};
+        alter table public.artifacts owner to {role};
+        alter table public.jobs owner to {role};
+        alter table public.approvals owner to {role};
+        alter table public.runs owner to {role};
+        alter function public.set_updated_at() owner to {role};
+        grant all on schema flow_migrations, public to {role};
+        grant all on all tables in schema flow_migrations to {role};
+        grant all on all sequences in schema flow_migrations to {role};
+        grant usage on schema storage to {role};
+        grant select, delete on storage.objects, storage.buckets to {role};
+        alter table storage.buckets disable row level security;
+        alter table storage.objects disable row level security;
+        """
+    )
+    alias = f"{scratch_db.alias}_as_{role}"
+    add_alias(alias, NAME=scratch_db.name, USER=role)
+    try:
+        yield alias
+    finally:
+        remove_alias(alias)
+        scratch_db.execute(f"drop owned by {role}; drop role {role}")
+
+
+def test_a_rollback_that_cannot_drop_the_storage_policies_says_what_is_left_and_exits_6(scratch_db, deployer):
+    result = apply_sql(deployer, "--rollback", "--yes")
+
+    assert result.code == 6, result.text
+    for policy in POLICIES:
+        assert policy in result.err
+    assert "Storage > Policies" in result.err
+    assert "and its policies" not in result.text
+    assert not scratch_db.public_tables()  # everything else was rolled back
+    assert (
+        sorted(row[0] for row in scratch_db.query("select policyname from pg_policies where tablename = 'objects'"))
+        == POLICIES
+    )
