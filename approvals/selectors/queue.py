@@ -245,6 +245,7 @@ def pending_rows_of_artifacts(*, artifact_ids: list[uuid.UUID], viewer: str) -> 
         return []
     sql = _PAGE_SQL.format(
         family=FAMILY_SQL,
+        overdue=OVERDUE_SQL,
         match_count="",
         from_sql=_PENDING_WITH_ARTIFACT,
         where_sql="p.status = 'pending' and p.artifact_id = any(%s::uuid[])",

@@ -78,7 +78,7 @@ def test_failed_no_transaction_file_stays_failed_until_repaired(scratch_db, migr
     failed = scratch_db.apply_sql(directory=migrations_dir)
     blocked = scratch_db.apply_sql(directory=migrations_dir)
     marker_file.write_text(marker_file.read_text().replace("runz", "runs"))
-    repaired = scratch_db.apply_sql("--repair", "7", directory=migrations_dir)
+    repaired = scratch_db.apply_sql("--repair", "907", directory=migrations_dir)
     retried = scratch_db.apply_sql(directory=migrations_dir)
 
     assert failed.code == 1

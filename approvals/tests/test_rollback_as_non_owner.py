@@ -15,18 +15,27 @@ POLICIES = ["flow_artifacts_delete", "flow_artifacts_insert", "flow_artifacts_se
 
 @pytest.fixture
 def deployer(scratch_db):
-    """A login role owning what 001-007 made (as the migrating role on Supabase does), not the storage tables."""
+    """A login role owning every table and function the files made in public (as the migrating role on Supabase
+    does), not the storage tables."""
     assert scratch_db.apply_sql().code == 0
     role = f"deployer_{uuid.uuid4().hex[:8]}"
     scratch_db.execute(
         f"""
         create role {role} login;
-        alter table public.projects owner to {role};
-        alter table public.artifacts owner to {role};
-        alter table public.jobs owner to {role};
-        alter table public.approvals owner to {role};
-        alter table public.runs owner to {role};
-        alter function public.set_updated_at() owner to {role};
+        do $$
+        declare
+          item record;
+        begin
+          for item in select tablename from pg_tables where schemaname = 'public' loop
+            execute format('alter table public.%I owner to {role}', item.tablename);
+          end loop;
+          for item in select p.oid::regprocedure as signature
+                        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                       where n.nspname = 'public' loop
+            execute format('alter function %s owner to {role}', item.signature);
+          end loop;
+        end;
+        $$;
         grant all on schema flow_migrations, public to {role};
         grant all on all tables in schema flow_migrations to {role};
         grant all on all sequences in schema flow_migrations to {role};
@@ -34,7 +43,7 @@ def deployer(scratch_db):
         grant select, delete on storage.objects, storage.buckets to {role};
         alter table storage.buckets disable row level security;
         alter table storage.objects disable row level security;
-        """
+        """  # noqa: S608 (the role name is made here)
     )
     alias = f"{scratch_db.alias}_as_{role}"
     add_alias(alias, NAME=scratch_db.name, USER=role)
