@@ -22,7 +22,8 @@ create index if not exists review_claims_claimant_idx on public.review_claims (c
 create index if not exists review_claims_expires_at_idx on public.review_claims (expires_at);
 
 alter table public.review_claims enable row level security;
-revoke all on table public.review_claims from anon;
+-- Supabase's default privileges would also give authenticated TRUNCATE, REFERENCES and TRIGGER.
+revoke all on table public.review_claims from anon, authenticated;
 grant select, insert, update, delete on table public.review_claims to authenticated;
 grant all on table public.review_claims to service_role;
 

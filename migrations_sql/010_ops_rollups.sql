@@ -357,8 +357,9 @@ alter table public.run_cost_days enable row level security;
 alter table public.run_cost_rollup enable row level security;
 alter table public.review_targets enable row level security;
 alter table public.review_items enable row level security;
+-- From authenticated too: Supabase's default privileges would also give it TRUNCATE, REFERENCES and TRIGGER.
 revoke all on table public.run_cost_days, public.run_cost_rollup, public.review_targets, public.review_items
-  from anon;
+  from anon, authenticated;
 grant select, insert, update, delete on table public.run_cost_days, public.run_cost_rollup,
   public.review_targets, public.review_items to authenticated;
 grant all on table public.run_cost_days, public.run_cost_rollup, public.review_targets, public.review_items

@@ -1,8 +1,20 @@
-"""The five tables grant `authenticated` exactly what the design says, even under Supabase's default privileges."""
+"""Every table grants `authenticated` exactly what the design says, even under Supabase's default privileges."""
 
 import pytest
 
-TABLES = ("projects", "artifacts", "jobs", "approvals", "runs")
+# The pipeline's five tables (007 trims them), then the reviewer app's own (008, 010).
+TABLES = (
+    "projects",
+    "artifacts",
+    "jobs",
+    "approvals",
+    "runs",
+    "review_claims",
+    "run_cost_days",
+    "run_cost_rollup",
+    "review_targets",
+    "review_items",
+)
 GRANTED = ("SELECT", "INSERT", "UPDATE", "DELETE")
 NOT_GRANTED = ("TRUNCATE", "REFERENCES", "TRIGGER")
 
