@@ -225,3 +225,31 @@ def test_time_to_decision_times_an_approved_edit_from_the_drafts_arrival(analyst
 
     assert wait.count == 1
     assert abs(wait.p50.total_seconds() - 5 * 3600) < 60
+
+
+def test_outcomes_count_decisions_recorded_without_an_outcome_by_their_status(analyst_client):
+    for status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED, ApprovalStatus.REJECTED):
+        # As the pipeline or a tool from before 009 writes them: a status, no outcome.
+        Approval.objects.create(
+            artifact=make_artifact(), status=status, decided_by="pipeline", decided_at=timezone.now()
+        )
+
+    total = analyst_client.get(reverse("analytics-outcomes")).context["total"]
+
+    assert (total.approved, total.approved_with_edits, total.changes_requested, total.rejected) == (1, 0, 0, 2)
+
+
+def test_outcomes_count_an_item_made_with_several_models_once_for_each(analyst_client):
+    project = make_project()
+    both = _draft(project=project, cost="0.010000", model="gpt-4o")
+    make_run(job=both.artifact.output_jobs.get(), model="claude-3-5-sonnet", cost_usd="0.020000")
+    decide(approval_id=both.pk, decision="rejected", notes="", reasons=["tone"], decided_by="alice")
+    decide(approval_id=_draft(project=project, cost="0.040000").pk, decision="approved", notes="", decided_by="alice")
+
+    response = analyst_client.get(reverse("analytics-outcomes"))
+
+    [models] = [rows for dimension, _, _, rows in response.context["tables"] if dimension == "model"]
+    assert [(row.key, row.approved, row.rejected, row.reasons, row.rejected_cost) for row in models] == [
+        ("gpt-4o", 1, 1, {"tone": 1}, Decimal("0.03")),
+        ("claude-3-5-sonnet", 0, 1, {"tone": 1}, Decimal("0.03")),
+    ]
