@@ -277,7 +277,7 @@ class ReviewTarget(models.Model):
 
 
 class ReviewItem(models.Model):
-    """An approval with what review analytics group by (010): kept by triggers on approvals and artifacts."""
+    """An approval with what review analytics group by (010), its reason codes and outcome too: kept by triggers."""
 
     approval = models.OneToOneField(
         Approval, on_delete=models.CASCADE, primary_key=True, related_name="review_item", db_column="approval_id"
@@ -290,6 +290,8 @@ class ReviewItem(models.Model):
     job_kind = models.TextField(null=True, blank=True)
     prompt = models.TextField(null=True, blank=True)
     cost_usd = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    reasons = ArrayField(models.TextField(choices=ApprovalReason.choices), default=list, blank=True)
+    outcome = models.TextField(choices=ApprovalOutcome.choices, null=True, blank=True)
     # Declared last: the name shadows django.db.models inside the class body.
     models = ArrayField(models.TextField(), default=list)
 

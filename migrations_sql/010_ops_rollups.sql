@@ -71,56 +71,80 @@ create table if not exists public.review_items (
   job_kind    text,
   prompt      text,
   models      text[] not null default '{}',
-  cost_usd    numeric(18, 6) not null default 0
+  cost_usd    numeric(18, 6) not null default 0,
+  reasons     text[] not null default '{}',
+  outcome     text
 );
 
+-- The decision's reason codes and outcome (009), on a database where an
+-- earlier draft of this file made the table without them.
+alter table public.review_items add column if not exists reasons text[] not null default '{}';
+alter table public.review_items add column if not exists outcome text;
+
 comment on table public.review_items is
-  'Approvals with their project, job kind, prompt, models and cost: what review analytics group by.';
+  'Approvals with their project, job kind, prompt, models, cost, reason codes and outcome: what review analytics group by.';
 
 create index if not exists review_items_pending_idx on public.review_items (project_id, created_at)
   where status = 'pending';
 create index if not exists review_items_decided_idx on public.review_items (decided_at)
   where status <> 'pending';
 
--- What an approval's artifact cost to make: every job that made it (retries too), the newest one's kind and params.
-create or replace function public.review_item_work(artifact uuid)
+-- Which artifacts' jobs made what an approval decides: its artifact's; for an
+-- approved edit, also the draft it edits (its jobs move to the edit in the same
+-- transaction, after the edit's approval is written); for the draft an edit
+-- replaced, none (its cost counts once, on the edit's approval).
+create or replace function public.review_item_artifacts(artifact uuid, edit_of uuid, outcome text)
+returns uuid[] language sql immutable set search_path = '' as $$
+  select case outcome when 'approved_with_edits' then array[artifact, edit_of]
+                      when 'replaced_by_edit' then '{}'::uuid[]
+                      else array[artifact] end
+$$;
+
+-- What those artifacts cost to make: every job that made them (retries too), the newest one's kind and params.
+drop function if exists public.review_item_work(uuid);
+create or replace function public.review_item_work(artifacts uuid[])
 returns table (job_kind text, params text, models text[], cost_usd numeric)
 language sql stable set search_path = '' as $$
   select (array_agg(j.kind order by j.created_at desc))[1],
          (array_agg(j.params::text order by j.created_at desc))[1],
          coalesce((select array_agg(distinct r.model order by r.model)
                      from public.runs r join public.jobs rj on rj.id = r.job_id
-                    where rj.output_artifact_id = artifact), '{}'),
+                    where rj.output_artifact_id = any(artifacts)), '{}'),
          coalesce((select sum(r.cost_usd)
                      from public.runs r join public.jobs rj on rj.id = r.job_id
-                    where rj.output_artifact_id = artifact), 0)
+                    where rj.output_artifact_id = any(artifacts)), 0)
     from public.jobs j
-   where j.output_artifact_id = artifact
+   where j.output_artifact_id = any(artifacts)
 $$;
 
+-- A pending item carries its project, arrival and reason fields only; a
+-- decided one also the work that made its artifact, as it stood at the decision.
 create or replace function public.approvals_keep_review_items() returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
-  if tg_op = 'INSERT' then
-    insert into public.review_items (approval_id, project_id, status, created_at)
-    select new.id, a.project_id, new.status, new.created_at from public.artifacts a where a.id = new.artifact_id
-    on conflict (approval_id) do nothing;
+  if new.status = 'pending' then
+    insert into public.review_items as item
+           (approval_id, project_id, status, created_at, decided_at, decided_by, reasons, outcome)
+    select new.id, a.project_id, new.status, new.created_at, new.decided_at, new.decided_by, new.reasons, new.outcome
+      from public.artifacts a where a.id = new.artifact_id
+    on conflict (approval_id) do update
+       set status = excluded.status, decided_at = excluded.decided_at, decided_by = excluded.decided_by,
+           job_kind = null, prompt = null, models = '{}', cost_usd = 0,
+           reasons = excluded.reasons, outcome = excluded.outcome;
+    return null;
   end if;
   insert into public.review_items as item
-         (approval_id, project_id, status, created_at, decided_at, decided_by, job_kind, prompt, models, cost_usd)
+         (approval_id, project_id, status, created_at, decided_at, decided_by, job_kind, prompt, models, cost_usd,
+          reasons, outcome)
   select new.id, a.project_id, new.status, new.created_at, new.decided_at, new.decided_by, w.job_kind,
-         coalesce(a.metadata ->> 'prompt', w.params), w.models, w.cost_usd
-    from public.artifacts a cross join public.review_item_work(a.id) w
-   where a.id = new.artifact_id and new.status <> 'pending'
+         coalesce(a.metadata ->> 'prompt', w.params), w.models, w.cost_usd, new.reasons, new.outcome
+    from public.artifacts a
+   cross join public.review_item_work(public.review_item_artifacts(a.id, a.previous_version_id, new.outcome)) w
+   where a.id = new.artifact_id
   on conflict (approval_id) do update
      set status = excluded.status, decided_at = excluded.decided_at, decided_by = excluded.decided_by,
          job_kind = excluded.job_kind, prompt = excluded.prompt, models = excluded.models,
-         cost_usd = excluded.cost_usd;
-  if tg_op = 'UPDATE' and new.status = 'pending' and old.status <> 'pending' then
-    update public.review_items
-       set status = 'pending', decided_at = null, decided_by = null
-     where approval_id = new.id;
-  end if;
+         cost_usd = excluded.cost_usd, reasons = excluded.reasons, outcome = excluded.outcome;
   return null;
 end;
 $$;
@@ -230,7 +254,7 @@ create or replace trigger jobs_artifacts_changed_stamp_cost_days
         or old.input_artifact_id is distinct from new.input_artifact_id)
   execute function public.jobs_stamp_cost_days();
 create or replace trigger approvals_keep_review_items
-  after insert or update of status, decided_at, decided_by on public.approvals
+  after insert or update of status, decided_at, decided_by, reasons, outcome on public.approvals
   for each row execute function public.approvals_keep_review_items();
 create or replace trigger artifacts_project_changed_move_review_items
   after update of project_id on public.artifacts
@@ -320,15 +344,19 @@ create or replace function public.rebuild_review_items() returns bigint
 language plpgsql volatile set search_path = '' as $$
 declare
   items bigint;
+  edits bigint;
 begin
   delete from public.review_items;
   insert into public.review_items
-         (approval_id, project_id, status, created_at, decided_at, decided_by, job_kind, prompt, models, cost_usd)
+         (approval_id, project_id, status, created_at, decided_at, decided_by, job_kind, prompt, models, cost_usd,
+          reasons, outcome)
   select p.id, a.project_id, p.status, p.created_at, p.decided_at, p.decided_by, work.job_kind,
-         coalesce(a.metadata ->> 'prompt', work.params), coalesce(work.models, '{}'), coalesce(work.cost_usd, 0)
+         case when p.status <> 'pending' then coalesce(a.metadata ->> 'prompt', work.params) end,
+         coalesce(work.models, '{}'), coalesce(work.cost_usd, 0), p.reasons, p.outcome
     from public.approvals p
     join public.artifacts a on a.id = p.artifact_id
     left join (
+          -- Nearly every approval's work is its own artifact's: grouped once by artifact.
           select j.output_artifact_id,
                  (array_agg(j.kind order by j.created_at desc))[1] as job_kind,
                  (array_agg(j.params::text order by j.created_at desc))[1] as params,
@@ -338,9 +366,23 @@ begin
             left join public.runs r on r.job_id = j.id
            where j.output_artifact_id is not null
            group by j.output_artifact_id
-         ) work on work.output_artifact_id = p.artifact_id and p.status <> 'pending';
+         ) work on work.output_artifact_id = p.artifact_id and p.status <> 'pending'
+                and p.outcome is distinct from 'approved_with_edits'
+                and p.outcome is distinct from 'replaced_by_edit'
+   where p.outcome is distinct from 'approved_with_edits';
   get diagnostics items = row_count;
-  return items;
+  -- The few approved edits: their work spans two artifacts, as the trigger reads it.
+  insert into public.review_items
+         (approval_id, project_id, status, created_at, decided_at, decided_by, job_kind, prompt, models, cost_usd,
+          reasons, outcome)
+  select p.id, a.project_id, p.status, p.created_at, p.decided_at, p.decided_by, w.job_kind,
+         coalesce(a.metadata ->> 'prompt', w.params), w.models, w.cost_usd, p.reasons, p.outcome
+    from public.approvals p
+    join public.artifacts a on a.id = p.artifact_id
+   cross join public.review_item_work(public.review_item_artifacts(a.id, a.previous_version_id, p.outcome)) w
+   where p.outcome = 'approved_with_edits';
+  get diagnostics edits = row_count;
+  return items + edits;
 end;
 $$;
 
@@ -349,7 +391,8 @@ $$;
 -- privilege on the tables they keep. The helpers are not an API: only the
 -- owner (and service_role, for refreshing the rollup) may call them.
 revoke execute on function public.run_cost_open_from(), public.run_cost_days_changed(date[]),
-  public.refresh_run_cost_rollup(), public.review_item_work(uuid), public.rebuild_review_items()
+  public.refresh_run_cost_rollup(), public.review_item_work(uuid[]), public.review_item_artifacts(uuid, uuid, text),
+  public.rebuild_review_items()
   from public, anon, authenticated;
 grant execute on function public.refresh_run_cost_rollup() to service_role;
 

@@ -26,6 +26,8 @@ class Migration(migrations.Migration):
                 ('job_kind', models.TextField(blank=True, null=True)),
                 ('prompt', models.TextField(blank=True, null=True)),
                 ('cost_usd', models.DecimalField(decimal_places=6, default=0, max_digits=18)),
+                ('reasons', django.contrib.postgres.fields.ArrayField(base_field=models.TextField(choices=[('tone', 'Tone'), ('accuracy', 'Accuracy'), ('brand', 'Brand'), ('length', 'Length'), ('legal', 'Legal'), ('visual', 'Visual'), ('other', 'Other')]), blank=True, default=list, size=None)),
+                ('outcome', models.TextField(blank=True, choices=[('approved', 'Approved'), ('rejected', 'Rejected'), ('changes_requested', 'Changes requested'), ('approved_with_edits', 'Approved with edits'), ('replaced_by_edit', 'Replaced by edit')], null=True)),
                 ('models', django.contrib.postgres.fields.ArrayField(base_field=models.TextField(), default=list, size=None)),
             ],
             options={

@@ -5,11 +5,13 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from approvals.decisions import decide
 from approvals.models import Approval, ApprovalStatus, ReviewItem, ReviewTarget
+from approvals.revisions import approve_with_edits, request_changes
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +116,140 @@ def test_time_to_decision_gives_p50_and_p95_per_week(analyst_client):
     assert wait.count == 5
     assert abs(wait.p50.total_seconds() - 3 * 3600) < 60
     assert abs(wait.p95.total_seconds() - 8.8 * 3600) < 60
+
+
+def _draft(*, project, cost: str, model: str = "gpt-4o") -> Approval:
+    """A text draft made by a draft_post job with one run of `cost`, waiting for review."""
+    artifact = make_artifact(project=project, body_text="Draft", metadata={"prompt": "Write a launch post"})
+    make_run(job=make_job(output_artifact=artifact, kind="draft_post"), model=model, cost_usd=cost)
+    return Approval.objects.create(artifact=artifact)
+
+
+def _one_decision_of_each_kind() -> None:
+    """Through the services the review form calls: approve, approve with edits, request changes, reject."""
+    project = make_project(name="Reasons")
+    decide(
+        approval_id=_draft(project=project, cost="0.010000").pk,
+        decision="approved",
+        notes="",
+        reasons=["length"],
+        decided_by="alice",
+    )
+    approve_with_edits(
+        approval_id=_draft(project=project, cost="0.030000").pk, body="Draft, edited", notes="", decided_by="alice"
+    )
+    request_changes(
+        approval_id=_draft(project=project, cost="0.004000").pk, notes="", reasons=["tone", "brand"], decided_by="bilal"
+    )
+    decide(
+        approval_id=_draft(project=project, cost="0.001000").pk,
+        decision="rejected",
+        notes="",
+        reasons=["tone"],
+        decided_by="bilal",
+    )
+
+
+def _review_items() -> list[tuple]:
+    fields = [f.attname for f in ReviewItem._meta.concrete_fields]
+    return sorted(ReviewItem.objects.values_list(*fields), key=str)
+
+
+def test_outcomes_count_each_kind_of_decision_and_leave_out_the_draft_an_edit_replaced(analyst_client):
+    _one_decision_of_each_kind()
+
+    total = analyst_client.get(reverse("analytics-outcomes")).context["total"]
+
+    counts = (total.approved, total.approved_with_edits, total.changes_requested, total.rejected, total.decided)
+    assert counts == (1, 1, 1, 1, 4)
+    assert total.approval_rate == Decimal("50.0")
+    # The edit's cost is its draft's runs; the replaced draft is not spent on rejected drafts.
+    assert total.cost_per_approved == Decimal("0.02")
+    assert total.rejected_cost == Decimal("0.005")
+
+
+def test_outcomes_count_reason_codes_per_dimension(analyst_client):
+    _one_decision_of_each_kind()
+
+    response = analyst_client.get(reverse("analytics-outcomes"))
+
+    assert response.context["total"].reasons == {"tone": 2, "brand": 1, "length": 1}
+    tables = {dimension: rows for dimension, _, _, rows in response.context["tables"]}
+    for dimension, key in [
+        ("model", "gpt-4o"),
+        ("prompt", "Write a launch post"),
+        ("project", "Reasons"),
+        ("kind", "draft_post"),
+    ]:
+        [row] = tables[dimension]
+        assert (row.key, row.decided, row.reason_counts) == (key, 4, [("Tone", 2), ("Brand", 1), ("Length", 1)])
+    assert "Tone 2, Brand 1, Length 1" in response.content.decode()
+
+
+def test_rebuild_review_items_gives_the_rows_the_trigger_kept():
+    _one_decision_of_each_kind()
+    _draft(project=make_project(), cost="0.002000")  # and one still pending
+    kept = _review_items()
+
+    with connection.cursor() as cursor:
+        cursor.execute("select rebuild_review_items()")
+        assert cursor.fetchone()[0] == len(kept) == 6
+
+    assert _review_items() == kept
+    outcomes = sorted(
+        (outcome or "pending", reasons) for outcome, reasons in ReviewItem.objects.values_list("outcome", "reasons")
+    )
+    assert outcomes == [
+        ("approved", ["length"]),
+        ("approved_with_edits", []),
+        ("changes_requested", ["tone", "brand"]),
+        ("pending", []),
+        ("rejected", ["tone"]),
+        ("replaced_by_edit", []),
+    ]
+
+
+def test_reviewers_page_counts_an_approved_edit_as_one_approval(analyst_client):
+    approve_with_edits(approval_id=make_pending_review(body_text="Draft").pk, body="Edited", notes="", decided_by="ana")
+
+    activity = analyst_client.get(reverse("analytics-reviewers")).context["activity"]
+
+    assert activity.reviewers == [("ana", 1, 0)]
+
+
+def test_time_to_decision_times_an_approved_edit_from_the_drafts_arrival(analyst_client):
+    draft = _arrived(make_pending_review(body_text="Draft"), hours_ago=5)
+    approve_with_edits(approval_id=draft.pk, body="Edited", notes="", decided_by="ana")
+
+    [(_, wait)] = analyst_client.get(reverse("analytics-time-to-decision")).context["weeks"]
+
+    assert wait.count == 1
+    assert abs(wait.p50.total_seconds() - 5 * 3600) < 60
+
+
+def test_outcomes_count_decisions_recorded_without_an_outcome_by_their_status(analyst_client):
+    for status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED, ApprovalStatus.REJECTED):
+        # As the pipeline or a tool from before 009 writes them: a status, no outcome.
+        Approval.objects.create(
+            artifact=make_artifact(), status=status, decided_by="pipeline", decided_at=timezone.now()
+        )
+
+    total = analyst_client.get(reverse("analytics-outcomes")).context["total"]
+
+    assert (total.approved, total.approved_with_edits, total.changes_requested, total.rejected) == (1, 0, 0, 2)
+
+
+def test_outcomes_count_an_item_made_with_several_models_once_for_each(analyst_client):
+    project = make_project()
+    both = _draft(project=project, cost="0.010000", model="gpt-4o")
+    make_run(job=both.artifact.output_jobs.get(), model="claude-3-5-sonnet", cost_usd="0.020000")
+    decide(approval_id=both.pk, decision="rejected", notes="", reasons=["tone"], decided_by="alice")
+    decide(approval_id=_draft(project=project, cost="0.040000").pk, decision="approved", notes="", decided_by="alice")
+
+    response = analyst_client.get(reverse("analytics-outcomes"))
+
+    [models] = [rows for dimension, _, _, rows in response.context["tables"] if dimension == "model"]
+    assert [(row.key, row.approved, row.rejected, row.reasons, row.rejected_cost) for row in models] == [
+        ("gpt-4o", 1, 1, {"tone": 1}, Decimal("0.03")),
+        ("claude-3-5-sonnet", 0, 1, {"tone": 1}, Decimal("0.03")),
+    ]
