@@ -18,27 +18,41 @@ from django.db import connection
 logger = logging.getLogger(__name__)
 
 # Raw SQL: the ORM has no INSERT ... ON CONFLICT DO UPDATE ... WHERE, and the
-# WHERE is what settles a race between two reviewers.
+# WHERE is what settles a race between two reviewers. The statement answers
+# who holds the claim afterwards: the claim it took, else the one it found.
 _TAKE_SQL = """
-insert into review_claims as held (approval_id, claimant, claimed_at, expires_at)
-select p.id, %(claimant)s, now(), now() + make_interval(secs => %(seconds)s)
-  from approvals p
- where p.id = %(approval_id)s and p.status = 'pending'
-on conflict (approval_id) do update
-   set claimant = excluded.claimant,
-       claimed_at = case when held.claimant = excluded.claimant and held.expires_at > now()
-                         then held.claimed_at else excluded.claimed_at end,
-       expires_at = excluded.expires_at
- where held.expires_at <= now() or held.claimant = excluded.claimant
-returning claimant, expires_at
+with {release_others}
+taken as (
+  insert into review_claims as held (approval_id, claimant, claimed_at, expires_at)
+  select p.id, %(claimant)s, now(), now() + make_interval(secs => %(seconds)s)
+    from approvals p
+   where p.id = %(approval_id)s and p.status = 'pending'
+     -- The reviewer's own claim with over half its time left stands as it is:
+     -- opening the same page again writes nothing (no row lock, no commit to flush).
+     and not exists (select 1 from review_claims fresh
+                      where fresh.approval_id = p.id and fresh.claimant = %(claimant)s
+                        and fresh.expires_at > now() + make_interval(secs => %(seconds)s / 2.0))
+  on conflict (approval_id) do update
+     set claimant = excluded.claimant,
+         claimed_at = case when held.claimant = excluded.claimant and held.expires_at > now()
+                           then held.claimed_at else excluded.claimed_at end,
+         expires_at = excluded.expires_at
+   where held.expires_at <= now() or held.claimant = excluded.claimant
+  returning claimant, expires_at
+)
+select claimant, expires_at from taken
+union all
+select claimant, expires_at from review_claims
+ where approval_id = %(approval_id)s and expires_at > now() and not exists (select 1 from taken)
 """
 
-# Prefixed to the take when an item is opened: the same statement lets go of the reviewer's other items.
-_RELEASE_OTHERS_SQL = """
-with released as (
+# When an item is opened, the same statement lets go of the reviewer's other items.
+_RELEASE_OTHERS = """released as (
   delete from review_claims where claimant = %(claimant)s and approval_id <> %(approval_id)s
-)"""
+),"""
 
+# A claim lost to a racing reviewer is invisible to the statement that lost it
+# (it was committed after that statement began): a second look sees it.
 _HOLDER_SQL = "select claimant, expires_at from review_claims where approval_id = %s and expires_at > now()"
 
 
@@ -59,10 +73,10 @@ def claim_seconds() -> int:
 
 
 def _take(cursor, *, approval_id: uuid.UUID, claimant: str, release_others: bool = False) -> ClaimState:
-    sql = _RELEASE_OTHERS_SQL + _TAKE_SQL if release_others else _TAKE_SQL
+    sql = _TAKE_SQL.format(release_others=_RELEASE_OTHERS if release_others else "")
     cursor.execute(sql, {"approval_id": approval_id, "claimant": claimant, "seconds": claim_seconds()})
     row = cursor.fetchone()
-    if row is None:  # someone else holds it, or it is no longer pending
+    if row is None:  # nobody holds it (it is no longer pending), or a racing reviewer just took it
         cursor.execute(_HOLDER_SQL, [approval_id])
         row = cursor.fetchone() or (None, None)
     return ClaimState(approval_id=approval_id, claimant=row[0], expires_at=row[1])

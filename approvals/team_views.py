@@ -4,7 +4,7 @@ The queue and review pages call the helpers at the top; the views below are
 the small endpoints their htmx attributes (and plain forms) talk to.
 """
 
-import time
+import json
 import uuid
 
 from django.conf import settings
@@ -30,7 +30,7 @@ can_reopen = permission_required("approvals.can_reopen", raise_exception=True)
 
 # How many items "Next" tries to claim before giving up on a burst of reviewers racing for the same ones.
 NEXT_ATTEMPTS = 5
-UNDO_SESSION_KEY = "undo_offer"
+UNDO_COOKIE = "undo_offer"
 
 
 # --- what the reviewer pages call ------------------------------------------------------------------
@@ -52,21 +52,37 @@ def next_claimed_id(*, after: uuid.UUID, filters: QueueFilters, username: str) -
     return next_id
 
 
-def remember_decision(request: HttpRequest, result: DecisionResult) -> None:
-    """Offer "Undo" for this decision on the pages that follow, for UNDO_SECONDS."""
+def remember_decision(request: HttpRequest, result: DecisionResult) -> dict:
+    """The "Undo" offer for this decision: shown on this response's page, and on the pages that follow."""
     verb = "approval" if result.status == ApprovalStatus.APPROVED else "rejection"
-    request.session[UNDO_SESSION_KEY] = {
+    request.undo_offer = {
         "approval_id": str(result.approval_id),
         "label": f"the {verb} of {result.artifact_name} v{result.artifact_version}",
-        "until": time.time() + settings.UNDO_SECONDS,
     }
+    return request.undo_offer
+
+
+def with_undo_offer(response: HttpResponse, offer: dict) -> HttpResponse:
+    """Carry the offer in a signed cookie that lapses with the undo window: no session write per decision."""
+    response.set_signed_cookie(
+        UNDO_COOKIE,
+        json.dumps(offer),
+        salt=UNDO_COOKIE,
+        max_age=settings.UNDO_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
 
 
 def _undo_offer(request: HttpRequest) -> dict | None:
-    offer = request.session.get(UNDO_SESSION_KEY)
-    if offer and offer.get("until", 0) > time.time():
+    offer = getattr(request, "undo_offer", None)
+    if offer is not None:
         return offer
-    return None
+    # The signature's timestamp bounds it too, whatever the browser does with max_age.
+    signed = request.get_signed_cookie(UNDO_COOKIE, default=None, salt=UNDO_COOKIE, max_age=settings.UNDO_SECONDS)
+    return json.loads(signed) if signed else None
 
 
 def queue_extras(request: HttpRequest, page: QueuePage) -> dict:
@@ -173,7 +189,6 @@ def queue_live(request: HttpRequest) -> HttpResponse:
 @require_POST
 def approval_undo(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
     """Undo one's own decision within UNDO_SECONDS; else say why not. A plain form: works without JavaScript."""
-    request.session.pop(UNDO_SESSION_KEY, None)
     try:
         result = decisions.undo(
             approval_id=approval_id, undone_by=request.user.get_username(), window_seconds=settings.UNDO_SECONDS
@@ -182,9 +197,12 @@ def approval_undo(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
         raise Http404(error.message) from error
     except decisions.DecisionError as error:
         messages.error(request, error.message)
-        return HttpResponseRedirect(reverse("approval-detail", args=[approval_id]), status=303)
-    messages.success(request, "Undone: the item is pending again.")
-    return HttpResponseRedirect(reverse("approval-detail", args=[result.new_approval_id]), status=303)
+        response = HttpResponseRedirect(reverse("approval-detail", args=[approval_id]), status=303)
+    else:
+        messages.success(request, "Undone: the item is pending again.")
+        response = HttpResponseRedirect(reverse("approval-detail", args=[result.new_approval_id]), status=303)
+    response.delete_cookie(UNDO_COOKIE, samesite="Lax")
+    return response
 
 
 @can_reopen

@@ -27,7 +27,7 @@ from approvals.selectors.keyset import PAGE_SIZE
 from approvals.selectors.projects import project_choices
 from approvals.selectors.queue import pending_queue
 from approvals.selectors.review import ReviewContext, review_context
-from approvals.team_views import next_claimed_id, queue_extras, remember_decision, review_extras
+from approvals.team_views import next_claimed_id, queue_extras, remember_decision, review_extras, with_undo_offer
 
 
 @login_not_required
@@ -181,15 +181,17 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
         return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=status)
 
     messages.success(request, f"{CONFIRMATION_VERBS[result.status]} {result.artifact_name} v{result.artifact_version}.")
-    remember_decision(request, result)
+    offer = remember_decision(request, result)
     query = filter_form.querystring()
     if not _wants_partial(request):
         # The POST only records: the next item is picked when the browser asks
         # for it, so decisions others make meanwhile are taken into account.
-        return HttpResponseRedirect(
+        response = HttpResponseRedirect(
             _with_query(reverse("approval-next"), _join(f"after={approval_id}", query)), status=303
         )
-    return _next_item_response(request, after=approval_id, filter_form=filter_form)
+    else:
+        response = _next_item_response(request, after=approval_id, filter_form=filter_form)
+    return with_undo_offer(response, offer)
 
 
 def _next_item_response(request: HtmxHttpRequest, *, after: uuid.UUID, filter_form: QueueFilterForm) -> HttpResponse:

@@ -55,7 +55,8 @@ def test_of_two_reviewers_racing_for_one_item_exactly_one_gets_it(transactional_
     with psycopg.connect(**connection_params(connections["default"])) as ana:
         with ana.transaction():
             row = ana.execute(
-                claims._TAKE_SQL, {"approval_id": approval.id, "claimant": "ana", "seconds": 300}
+                claims._TAKE_SQL.format(release_others=""),
+                {"approval_id": approval.id, "claimant": "ana", "seconds": 300},
             ).fetchone()
             assert row[0] == "ana"
 
@@ -235,3 +236,20 @@ def test_next_from_the_last_item_wraps_to_the_oldest_nobody_else_reviews():
     claims.claim(approval_id=first.id, claimant="ana")
 
     assert next_pending_id(after_approval_id=third.id, filters=QueueFilters(), viewer="ben") == second.id
+
+
+@pytest.mark.django_db
+def test_opening_ones_own_fresh_claim_again_writes_nothing():
+    approval = make_pending_review()
+    claims.claim(approval_id=approval.id, claimant="ana")
+
+    def row_version():
+        with connection.cursor() as cursor:
+            cursor.execute("select ctid from review_claims where approval_id = %s", [approval.id])
+            return cursor.fetchone()[0]
+
+    before = row_version()
+    state = claims.claim(approval_id=approval.id, claimant="ana")
+
+    assert state.claimant == "ana"
+    assert row_version() == before  # the same tuple: no update, no row lock
