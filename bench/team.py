@@ -1,6 +1,6 @@
 """The team simulation: eight reviewers working one queue at once, before claims and with them, in one run.
 
-    python -m bench.team                  # 2,000 items, each read for 0.5-2 s; branch `layout` vs this checkout
+    python -m bench.team                  # 2,000 items, each read for 0.5-2 s; before claims vs now
     python -m bench.team --items 500      # a quicker look
     python -m bench.team --smoke          # ~40 items read for 0-0.05 s: seconds, for the test suite
 
@@ -8,7 +8,7 @@ Each reviewer is a logged-in HTTP client (the login form) that repeats "open
 the next item, read it, approve it" until the queue is empty, the way a
 browser without JavaScript does: the decision's 303 leads to /approvals/next/,
 which redirects to the item. The base is a detached checkout of branch
-`layout` (`git worktree add --detach`), served by its own code on its own
+the last commit before claims, 2563834 (`git worktree add --detach`), served by its own code on its own
 database; this checkout likewise. Servers: gunicorn, 2 sync workers, DEBUG
 off, on ports 8300-8399.
 """
@@ -30,7 +30,8 @@ import psycopg
 from bench.environment import REVIEWERS, ROOT, database_url, get, log_in, post, recreate_database
 from bench.team_servers import create_reviewers, gunicorn_at, manage_at
 
-BASE_BRANCH = "layout"
+# The last commit before claims (the app as it was): the default to compare with.
+BASE_BRANCH = "2563834"
 FIRST = "00000000-0000-0000-0000-000000000000"  # "after" no item: /approvals/next/ starts at the oldest
 ITEM = re.compile(r"/approvals/([0-9a-f-]{36})/")
 

@@ -17,7 +17,17 @@ import time
 
 import psutil
 
-from bench.environment import REVIEWERS, ROOT, database_is_seeded, get, log_in, post, recreate_database
+from bench.environment import (
+    REVIEWERS,
+    ROOT,
+    database_is_seeded,
+    drop_database,
+    get,
+    log_in,
+    post,
+    recreate_database,
+    run_database_name,
+)
 from bench.team_servers import create_reviewers, gunicorn_at, manage_at
 
 POLL = re.compile(r'hx-get="(/approvals/[0-9a-f-]+/live/\?[^"]+)"\s+hx-trigger="every (\d+)s"')
@@ -85,12 +95,12 @@ def pending_sample(base: str, cookie: str, count: int) -> list[str]:
     return ids[-count:]  # the newest of the first page, away from where reviewers start
 
 
-def measure(database: str, pages: int) -> dict:
+def measure(database: str, pages: int, *, cpu_seconds: float = CPU_SECONDS) -> dict:
     with gunicorn_at(ROOT, database) as server:
         sessions = [log_in(server.base, username) for username in REVIEWERS]
         cookie = sessions[0][0]
         queue_p50(server.base, cookie)  # warm both workers
-        idle = {"cpu": cpu_percent(server.pid, CPU_SECONDS), "queue_p50": queue_p50(server.base, cookie)}
+        idle = {"cpu": cpu_percent(server.pid, cpu_seconds), "queue_p50": queue_p50(server.base, cookie)}
         stop = threading.Event()
         open_pages = [
             OpenPage(server.base, sessions[n % len(sessions)], approval_id, stop)
@@ -99,7 +109,7 @@ def measure(database: str, pages: int) -> dict:
         for page in open_pages:
             page.start()
         time.sleep(5)  # every page loaded and polling
-        busy = {"cpu": cpu_percent(server.pid, CPU_SECONDS), "queue_p50": queue_p50(server.base, cookie)}
+        busy = {"cpu": cpu_percent(server.pid, cpu_seconds), "queue_p50": queue_p50(server.base, cookie)}
         stop.set()
         for page in open_pages:
             page.join(timeout=30)
@@ -117,18 +127,26 @@ def main(argv=None) -> str:
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--artifacts", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="keep an already-seeded database")
+    parser.add_argument("--smoke", action="store_true", help="3 pages over 300 artifacts, in seconds")
     args = parser.parse_args(argv)
-    database = f"bench_team_idle_{args.artifacts}"
-    if not (args.reuse and database_is_seeded(database, args.artifacts)):
-        recreate_database(database)
-        for step in (["apply_sql"], ["migrate", "--noinput"], ["seed_bulk", "--artifacts", str(args.artifacts)]):
-            manage_at(ROOT, *step, database=database)
-    create_reviewers(ROOT, database)
-    result = measure(database, args.pages)
+    if args.smoke:
+        args.pages, args.artifacts, args.reuse = 3, 300, False
+    # A smoke run's database is its own (dropped after), never a kept --reuse one.
+    database = run_database_name("bench_team_idle_smoke") if args.smoke else f"bench_team_idle_{args.artifacts}"
+    try:
+        if not (args.reuse and database_is_seeded(database, args.artifacts)):
+            recreate_database(database)
+            for step in (["apply_sql"], ["migrate", "--noinput"], ["seed_bulk", "--artifacts", str(args.artifacts)]):
+                manage_at(ROOT, *step, database=database)
+        create_reviewers(ROOT, database)
+        result = measure(database, args.pages, cpu_seconds=2.0 if args.smoke else CPU_SECONDS)
+    finally:
+        if args.smoke:
+            drop_database(database)
     idle, busy = result["idle"], result["busy"]
     report = "\n".join(
         [
-            f"{args.artifacts:,} artifacts; {args.pages} review pages open and idle vs none; gunicorn, 2 sync workers",
+            f"{args.artifacts:,} artifacts; {args.pages} review pages open and idle vs none; gunicorn as configured",
             "",
             "| open review pages | server CPU (% of one core) | queue page p50 ms | banner poll p50 ms "
             "| poll answers |",

@@ -5,15 +5,19 @@ import subprocess
 import pytest
 from django.conf import settings
 
+from bench.team import BASE_BRANCH
+
 pytestmark = pytest.mark.slow
 
 
 def base_ref() -> str:
-    """Branch `layout` (today's app, before claims) where the clone has it; else this commit, to run the machinery."""
+    """The last commit before claims where the clone has it; else this commit, to run the machinery."""
     found = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", "layout^{commit}"], cwd=settings.BASE_DIR, capture_output=True
+        ["git", "rev-parse", "--verify", "--quiet", f"{BASE_BRANCH}^{{commit}}"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
     )
-    return "layout" if found.returncode == 0 else "HEAD"
+    return BASE_BRANCH if found.returncode == 0 else "HEAD"
 
 
 def test_the_team_simulation_smoke_run_decides_every_item_exactly_once():

@@ -176,3 +176,25 @@ def test_every_benchmark_entry_point_offers_a_smoke_mode():
     assert set(SMOKE_MODULES) <= set(entry_points())
     for module in entry_points():
         assert "--smoke" in help_text(module), module
+
+
+def _run_smoke(module: str, env: dict) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--smoke"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"{module} --smoke failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return done.stdout
+
+
+def test_rollup_insert_rate_smoke_measures_both_kinds_of_insert_with_and_without_the_triggers(bench_env):
+    rows = table_rows(_run_smoke("bench.rollup_insert_rate", bench_env))[1:]  # after the header
+    assert [row[0] for row in rows] == ["one row per statement and transaction", "500 rows per statement"]
+    for _, with_triggers, without, _slower in rows:
+        assert float(with_triggers.replace(",", "")) > 0 and float(without.replace(",", "")) > 0
+
+
+def test_team_idle_smoke_serves_polls_to_open_pages_and_times_the_queue(bench_env):
+    idle, busy = table_rows(_run_smoke("bench.team_idle", bench_env))[1:]  # after the header
+    assert idle[0] == "0" and busy[0] == "3"
+    assert float(busy[2]) > 0 and float(busy[3]) > 0  # the queue page and the pages' polls answered
+    assert "204:" in busy[4] or "200:" in busy[4]
