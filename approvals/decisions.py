@@ -133,6 +133,17 @@ def _notify(cursor, payload: dict) -> None:
     cursor.execute("select pg_notify(%s, %s)", [NOTIFY_CHANNEL, json.dumps(payload, default=str)])
 
 
+def _move_jobs_on(cursor, *, artifact_id: uuid.UUID, approved: bool, at: datetime, error: str) -> int:
+    """The artifact's jobs waiting for this decision: done on approve, failed with `error` on reject."""
+    new_status, error = (JobStatus.DONE, None) if approved else (JobStatus.FAILED, error)
+    cursor.execute(
+        """update jobs set status = %s, error = %s, finished_at = %s
+            where output_artifact_id = %s and status = 'needs_approval'""",
+        [new_status, error, at, artifact_id],
+    )
+    return cursor.rowcount
+
+
 def decide(
     *,
     approval_id: uuid.UUID | str,
@@ -173,16 +184,13 @@ def decide(
         # The claim on it ends with the decision (whoever held it: claims never block).
         cursor.execute("delete from review_claims where approval_id = %s", [approval_id])
 
-        if decision == ApprovalStatus.APPROVED:
-            new_status, error = JobStatus.DONE, None
-        else:
-            new_status, error = JobStatus.FAILED, f"Rejected by {decided_by}: {notes}"
-        cursor.execute(
-            """update jobs set status = %s, error = %s, finished_at = %s
-                where output_artifact_id = %s and status = 'needs_approval'""",
-            [new_status, error, decided_at, artifact_id],
+        jobs_moved = _move_jobs_on(
+            cursor,
+            artifact_id=artifact_id,
+            approved=decision == ApprovalStatus.APPROVED,
+            at=decided_at,
+            error=f"Rejected by {decided_by}: {notes}",
         )
-        jobs_moved = cursor.rowcount
         payload = {"approval_id": approval_id, "artifact_id": artifact_id, "status": decision, "decision": decision}
         _notify(cursor, payload | {"decided_by": decided_by, "reasons": reasons})
     logger.info("approval %s %s by %s; %d job(s) moved on", approval_id, decision, decided_by, jobs_moved)

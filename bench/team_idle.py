@@ -128,13 +128,17 @@ def main(argv=None) -> str:
     parser.add_argument("--artifacts", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="keep an already-seeded database")
     parser.add_argument("--smoke", action="store_true", help="3 pages over 300 artifacts, in seconds")
+    parser.add_argument("--database", help="an already-seeded database to use as it is (e.g. bench.load's bench_large)")
     args = parser.parse_args(argv)
+    if args.database:
+        args.reuse = True
     if args.smoke:
         args.pages, args.artifacts, args.reuse = 3, 300, False
     # A smoke run's database is its own (dropped after), never a kept --reuse one.
     database = run_database_name("bench_team_idle_smoke") if args.smoke else f"bench_team_idle_{args.artifacts}"
+    database = args.database or database
     try:
-        if not (args.reuse and database_is_seeded(database, args.artifacts)):
+        if not args.database and not (args.reuse and database_is_seeded(database, args.artifacts)):
             recreate_database(database)
             for step in (["apply_sql"], ["migrate", "--noinput"], ["seed_bulk", "--artifacts", str(args.artifacts)]):
                 manage_at(ROOT, *step, database=database)
