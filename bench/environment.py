@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -216,28 +217,24 @@ def collect_static(env: dict) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str  # e.g. http://127.0.0.1:8300
+    pid: int  # gunicorn's master; its workers are its children
+
+
 @contextmanager
-def gunicorn_server(database: str):
-    """Gunicorn with the repository's config, 2 workers, DEBUG off; yields its base URL."""
+def gunicorn_at(root: Path, database: str, *, workers: int = 2):
+    """That checkout's gunicorn (its gunicorn.conf.py, DEBUG off) on a free port, stopped afterwards."""
     port = free_port()
     env = production_env(database)
-    collect_static(env)
+    subprocess.run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=root, env=env, check=True, capture_output=True
+    )
     process = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--access-logfile",
-            "/dev/null",
-            "flowsite.wsgi:application",
-        ],
-        cwd=ROOT,
+        [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
+        + ["--workers", str(workers), "--access-logfile", "/dev/null", "flowsite.wsgi:application"],
+        cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -245,7 +242,7 @@ def gunicorn_server(database: str):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if get(base, "/healthz")[0] == 200:
@@ -253,12 +250,19 @@ def gunicorn_server(database: str):
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start: {process.stderr.read()[-2000:]}")
+                raise RuntimeError(f"gunicorn in {root} did not start: {process.stderr.read()[-2000:]}")
             time.sleep(0.2)
-        yield base
+        yield Server(base=base, pid=process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def gunicorn_server(database: str):
+    """This checkout's gunicorn with the repository's config, 2 workers, DEBUG off; yields its base URL."""
+    with gunicorn_at(ROOT, database) as server:
+        yield server.base
 
 
 def get(base: str, path: str, cookie: str = "") -> tuple[int, dict, str]:

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import psycopg
 
-from bench.environment import REVIEWERS, ROOT, database_url, get, log_in, post, recreate_database
-from bench.team_servers import create_reviewers, gunicorn_at, manage_at
+from bench.environment import REVIEWERS, ROOT, database_url, get, gunicorn_at, log_in, post, recreate_database
+from bench.team_servers import create_reviewers, manage_at
 
 # The last commit before claims (the app as it was): the default to compare with.
 BASE_BRANCH = "2563834"

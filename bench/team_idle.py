@@ -23,12 +23,13 @@ from bench.environment import (
     database_is_seeded,
     drop_database,
     get,
+    gunicorn_at,
     log_in,
     post,
     recreate_database,
     run_database_name,
 )
-from bench.team_servers import create_reviewers, gunicorn_at, manage_at
+from bench.team_servers import create_reviewers, manage_at
 
 POLL = re.compile(r'hx-get="(/approvals/[0-9a-f-]+/live/\?[^"]+)"\s+hx-trigger="every (\d+)s"')
 HEARTBEAT = re.compile(r'hx-post="(/approvals/[0-9a-f-]+/claim/)" hx-trigger="load delay:2s, every (\d+)s"')

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from approvals.seeding.demo_files import media_kit_pdf
+
 
 def png_bytes(size: tuple[int, int] = (64, 40), color: tuple[int, int, int] = (37, 99, 235)) -> bytes:
     image = Image.new("RGB", size, color)
@@ -42,26 +44,8 @@ def wav_bytes(seconds: float = 0.5, rate: int = 8000) -> bytes:
 
 
 def pdf_bytes(text: str = "Flow Review PDF") -> bytes:
-    """A minimal valid one-page PDF, written by hand with a correct cross-reference table."""
-    stream = f"BT /F1 24 Tf 40 100 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    output = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(output))
-        output += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(output)
-    output += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    output += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    output += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(output)
+    """A minimal valid one-page PDF: the demo's own hand-written one."""
+    return media_kit_pdf([text])
 
 
 CSV_TEXT = (
