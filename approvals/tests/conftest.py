@@ -144,3 +144,17 @@ def transactional_pipeline_db(transactional_db):
     yield
     with connections["default"].cursor() as cursor:
         cursor.execute(f"truncate {', '.join(PIPELINE_TABLES)} cascade")
+
+
+@pytest.fixture
+def demo_site(settings, tmp_path):
+    """seed_demo's data and account, with its files, thumbnails and password file under tmp_path."""
+    settings.VAR_DIR = tmp_path
+    settings.THUMBNAIL_CACHE_DIR = tmp_path / "thumbnails"
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": str(tmp_path / "bucket")}},
+    }
+    call_command("seed_demo", stdout=_Discard())
+    return {"username": "demo", "password": (tmp_path / "demo-login.txt").read_text().strip()}

@@ -5,10 +5,7 @@ CI), which makes them fail. Screenshots go to a temporary folder; `make screensh
 saves them to docs/screenshots/ (pytest's --screenshots option).
 """
 
-import os
-
 import pytest
-from django.core.management import call_command
 
 from approvals.models import Approval, ApprovalStatus, JobStatus
 from approvals.tests.factories import make_pending_review, make_reviewer
@@ -49,20 +46,6 @@ def open_page(browser, live_server):
     yield open_page
     for context in contexts:
         context.close()
-
-
-@pytest.fixture
-def demo_site(settings, tmp_path):
-    """seed_demo's data and account, with files and the password file under tmp_path."""
-    settings.VAR_DIR = tmp_path
-    settings.THUMBNAIL_CACHE_DIR = tmp_path / "thumbnails"
-    default = settings.STORAGES["default"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": str(tmp_path / "bucket")}},
-    }
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    return {"username": "demo", "password": (tmp_path / "demo-login.txt").read_text().strip()}
 
 
 def log_in(page, *, username: str, password: str) -> None:

@@ -5,13 +5,11 @@ no network), injected into each page through Playwright. The pages show the
 demo data, so every preview kind a reviewer meets is checked.
 """
 
-import os
 from pathlib import Path
 
 import axe_playwright_python
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.urls import reverse
 
 from approvals.models import Approval, ApprovalStatus
@@ -43,18 +41,6 @@ PREVIEW_KINDS = {
     "unknown binary": "brand-assets.flowdesign",
     "missing file": "press-release-final.pdf",
 }
-
-
-@pytest.fixture
-def demo_data(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    settings.THUMBNAIL_CACHE_DIR = tmp_path / "thumbnails"
-    default = settings.STORAGES["default"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": str(tmp_path / "bucket")}},
-    }
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
 @pytest.fixture
@@ -100,7 +86,7 @@ def test_the_login_page_has_no_serious_accessibility_violation(new_page):
     assert blocking_violations(new_page(), reverse("login")) == []
 
 
-def test_reviewer_pages_and_every_preview_kind_have_no_serious_accessibility_violation(demo_data, new_page, client):
+def test_reviewer_pages_and_every_preview_kind_have_no_serious_accessibility_violation(demo_site, new_page, client):
     page = new_page(session=staff_session(client))
     pending = dict(Approval.objects.filter(status=ApprovalStatus.PENDING).values_list("artifact__name", "id"))
     decided = Approval.objects.exclude(status=ApprovalStatus.PENDING).values_list("id", flat=True).first()
@@ -117,7 +103,7 @@ def test_reviewer_pages_and_every_preview_kind_have_no_serious_accessibility_vio
     assert page.console.errors == [], page.console.errors
 
 
-def test_ops_console_pages_have_no_serious_accessibility_violation(demo_data, new_page, client):
+def test_ops_console_pages_have_no_serious_accessibility_violation(demo_site, new_page, client):
     page = new_page(session=staff_session(client))
     paths = [
         reverse("admin:index"),

@@ -3,11 +3,8 @@
 Without Chromium these tests skip, unless FLOW_REQUIRE_BROWSER=1 (CI), where they fail.
 """
 
-import os
-
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.urls import reverse
 
 from approvals.models import Approval, ApprovalStatus
@@ -114,14 +111,7 @@ def test_the_admin_index_keeps_the_costs_dashboard_link_on_one_line_at_390px(sta
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
 
 
-def test_deciding_through_every_demo_kind_leaves_the_console_clean(staff_page, settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    default = settings.STORAGES["default"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": str(tmp_path / "bucket")}},
-    }
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+def test_deciding_through_every_demo_kind_leaves_the_console_clean(staff_page, demo_site):
     from playwright.sync_api import expect
 
     page = staff_page(viewport={"width": 1280, "height": 860})
