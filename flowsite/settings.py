@@ -131,7 +131,14 @@ TEMPLATES = [
                 )
             ],
         },
-    }
+    },
+    {
+        # The queue's rows only (approvals/jinja2/): approvals/jinja_environment.py says why.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "approvals.jinja_environment.environment"},
+    },
 ]
 
 # --- Database -----------------------------------------------------------------

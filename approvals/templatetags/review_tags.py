@@ -6,7 +6,9 @@ from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template import engines
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from approvals.files.previews import ArtifactPreview
 from approvals.selectors import queue as review_queue
@@ -20,6 +22,13 @@ def render_preview(context, preview: ArtifactPreview) -> str:
     included = context.template.engine.get_template(preview.template_name)
     with context.push(**preview.context):
         return included.render(context)
+
+
+@register.simple_tag
+def jinja(template_name: str, **context) -> SafeString:
+    """A Jinja2 template (approvals/jinja2/) rendered in place: the queue rows (approvals/jinja_environment.py)."""
+    html = engines["jinja2"].get_template(template_name).render(context)
+    return mark_safe(html)  # noqa: S308 (Jinja2 escaped every value: autoescape is on)
 
 
 @register.filter

@@ -51,7 +51,8 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_test_environment, django_db_blocker):
+def django_db_setup(django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    # django_db_modify_db_settings gives each pytest-xdist worker a test database of its own (test_postgres_gw0, ...).
     from django.conf import settings
 
     with django_db_blocker.unblock():

@@ -169,9 +169,11 @@ def active_payloads(html: str) -> list[str]:
 
 
 def shown_as_text(html: str, payload: str) -> bool:
-    """The payload appears escaped (so it was rendered, as text)."""
+    """The payload appears escaped (so it was rendered, as text), as either template engine escapes quotes."""
     escaped = payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return escaped in html or escaped.replace('"', "&quot;").replace("'", "&#x27;") in html
+    django_quotes = escaped.replace('"', "&quot;").replace("'", "&#x27;")
+    jinja_quotes = escaped.replace('"', "&#34;").replace("'", "&#39;")  # markupsafe's
+    return any(form in html for form in (escaped, django_quotes, jinja_quotes))
 
 
 def json_dump(value) -> str:

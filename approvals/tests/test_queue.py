@@ -1,15 +1,18 @@
 """The pending queue: order, row figures, filters, keyset pages, the capped count, query counts."""
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals import jinja_environment
 from approvals.models import Approval, ArtifactKind
 from approvals.selectors import queue as review_queue
 from approvals.selectors.filters import QueueFilters
@@ -87,6 +90,31 @@ def test_queue_row_shows_version_job_waited_tokens_and_cost(reviewer_client):
     assert "1,500" in body  # 1200 prompt + 300 completion tokens
     assert "$0.0004" in body
     assert reverse("approval-detail", args=[approval.id]) in body
+
+
+@pytest.mark.parametrize(
+    "value",
+    [datetime(2026, 3, 1, 9, 5, 7, 123456, tzinfo=UTC), datetime(2026, 11, 29, 23, 59, tzinfo=UTC)],
+)
+def test_the_rows_jinja2_formats_print_what_djangos_filters_print(value):
+    # The queue's rows are Jinja2 (approvals/jinja_environment.py); every other page formats with Django's filters.
+    django_engine = engines["django"].from_string(
+        "{% load humanize %}{{ at|date:'c' }}|{{ at|date:'Y-m-d H:i T' }}|{{ n|intcomma }}|{% url name id %}"
+    )
+    approval_id = uuid.uuid4()
+    context = {"at": value, "n": 1234567, "name": "approval-detail", "id": approval_id}
+    expected = django_engine.render(context)
+
+    shown = "|".join(
+        [
+            jinja_environment.iso_datetime(timezone.localtime(value)),
+            jinja_environment.minute_datetime(timezone.localtime(value)),
+            jinja_environment.thousands(1234567),
+            jinja_environment.uuid_url("approval-detail", approval_id),
+        ]
+    )
+
+    assert shown == expected
 
 
 def test_a_pending_item_without_job_or_runs_still_shows():
