@@ -13,6 +13,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +49,19 @@ def database_url(name: str) -> str:
 def maintenance_url() -> str:
     """The server's `postgres` database: where databases are created and dropped (never one of them)."""
     return database_url("postgres")
+
+
+@contextmanager
+def base_checkout(ref: str):
+    """`ref` checked out (detached) in a temporary folder, removed afterwards: the "before" of a comparison."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-base-"))
+    subprocess.run(["git", "worktree", "add", "--detach", str(folder), ref], cwd=ROOT, check=True, capture_output=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, check=False, capture_output=True
+        )
 
 
 def manage(*args: str, database: str, check: bool = True, **env) -> subprocess.CompletedProcess:
@@ -201,19 +215,20 @@ def production_env(database: str) -> dict:
     }
 
 
-_static_collected: set[str] = set()
+_static_collected: set[tuple[Path, str]] = set()
 
 
-def collect_static(env: dict) -> None:
+def collect_static(env: dict, root: Path = ROOT) -> None:
     """With DEBUG off the pages link the hashed names collectstatic writes (a page without them is a 500).
 
-    Once per run and STATIC_ROOT: the files do not change during a run.
+    Once per run, checkout and STATIC_ROOT: the files do not change during a run.
     """
-    if env.get("STATIC_ROOT", "") in _static_collected:
+    key = (root, env.get("STATIC_ROOT", ""))
+    if key in _static_collected:
         return
-    _static_collected.add(env.get("STATIC_ROOT", ""))
+    _static_collected.add(key)
     subprocess.run(
-        [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
+        [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=root, env=env, check=True, capture_output=True
     )
 
 
@@ -228,9 +243,7 @@ def gunicorn_at(root: Path, database: str, *, workers: int = 2):
     """That checkout's gunicorn (its gunicorn.conf.py, DEBUG off) on a free port, stopped afterwards."""
     port = free_port()
     env = production_env(database)
-    subprocess.run(
-        [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=root, env=env, check=True, capture_output=True
-    )
+    collect_static(env, root)
     process = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
         + ["--workers", str(workers), "--access-logfile", "/dev/null", "flowsite.wsgi:application"],
@@ -256,13 +269,6 @@ def gunicorn_at(root: Path, database: str, *, workers: int = 2):
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-@contextmanager
-def gunicorn_server(database: str):
-    """This checkout's gunicorn with the repository's config, 2 workers, DEBUG off; yields its base URL."""
-    with gunicorn_at(ROOT, database) as server:
-        yield server.base
 
 
 def get(base: str, path: str, cookie: str = "") -> tuple[int, dict, str]:

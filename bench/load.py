@@ -4,11 +4,18 @@
     python -m bench.load --reuse        # keep already-seeded databases (seeding 1M takes minutes)
     python -m bench.load --large 100000 --rounds 3 --seconds 5   # a quicker look
     python -m bench.load --smoke        # every step at a few hundred rows, one paced round of 1 s: seconds
+    python -m bench.load --reuse --base main~3   # before and after: that commit's server beside this one's
 
 Prints one table, ratios first, then this machine's absolute figures. Exits
 non-zero when a decision round did not decide every item exactly once. A smoke
 run works in databases of its own, dropped at the end, and its ratios mean
 nothing at that size: it shows that every step still runs and checks out.
+
+With --base, a checkout of that git ref (a temporary worktree) is served on
+the same databases beside this checkout, and every page and decision round
+alternates between the two: on a machine whose speed drifts from minute to
+minute, "before" and "after" then meet the same drift. The report gives both
+checkouts' tables and their ratios side by side.
 """
 
 import argparse
@@ -20,7 +27,8 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 from bench.drivers import SqlDecisions, decisions_per_second, pending_ids, wrk, wrk_decisions
 from bench.environment import (
@@ -29,12 +37,13 @@ from bench.environment import (
     REVIEWERS,
     ROOT,
     apply_sql_seconds,
+    base_checkout,
     build_database,
     database_is_seeded,
     database_url,
     drop_database,
     get,
-    gunicorn_server,
+    gunicorn_at,
     log_in,
     reset_passwords,
     run_database_name,
@@ -83,10 +92,10 @@ def filtered_queue_path(database: str) -> str:
     return f"/?project={project_id}&media={family}&limit=50"
 
 
-def query_counts(database: str) -> dict:
+def query_counts(database: str, root: Path = ROOT) -> dict:
     result = subprocess.run(
         [PYTHON, "-m", "bench.query_counts"],
-        cwd=ROOT,
+        cwd=root,
         env={**os.environ, "DATABASE_URL": database_url(database), "DJANGO_SETTINGS_MODULE": "bench.settings"},
         capture_output=True,
         text=True,
@@ -97,53 +106,70 @@ def query_counts(database: str) -> dict:
 
 
 def measure_pages(
-    database: str, *, rounds: int, seconds: int, connections: int, pause_ms: int
-) -> dict[str, list[dict]]:
-    with gunicorn_server(database) as base:
-        reviewer_cookie, _ = log_in(base, REVIEWERS[0])
-        ops_cookie, _ = log_in(base, OPS_USER)
-        waiting = pending_ids(database)
-        review_id = waiting[len(waiting) // 2]
-        pages = {
-            "floor": ("/bench/floor/", reviewer_cookie),
-            "queue": ("/?limit=50", reviewer_cookie),
-            "queue_deep": (deep_queue_path(base, reviewer_cookie), reviewer_cookie),
-            "queue_filtered": (filtered_queue_path(database), reviewer_cookie),
-            "review": (f"/approvals/{review_id}/", reviewer_cookie),
-            "admin_pending": ("/admin/approvals/approval/?status__exact=pending", ops_cookie),
-        }
-        for name, (path, cookie) in pages.items():
-            status, _, _ = get(base, path, cookie)
-            if status != 200:
-                raise RuntimeError(f"{name} {path} answered HTTP {status}")
-        results: dict[str, list[dict]] = {name: [] for name in pages}
+    database: str, checkouts: dict[str, Path], *, rounds: int, seconds: int, connections: int, pause_ms: int
+) -> dict[str, dict[str, list[dict]]]:
+    """Each page of each checkout's server, `rounds` times: {checkout: {page: [wrk results]}}."""
+    with ExitStack() as stack:
+        bases = {name: stack.enter_context(gunicorn_at(root, database)).base for name, root in checkouts.items()}
+        pages = {name: page_urls(database, base) for name, base in bases.items()}
+        results = {name: {page: [] for page in pages[name]} for name in checkouts}
         for round_number in range(rounds):
-            # Interleaved, so that drift on the machine touches every page alike.
-            for name, (path, cookie) in pages.items():
-                results[name].append(
-                    wrk(base + path, cookie, seconds=seconds, connections=connections, pause_ms=pause_ms)
-                )
+            # Interleaved, so that drift on the machine touches every page and checkout alike.
+            for page in PAGES:
+                for name, base in bases.items():
+                    path, cookie = pages[name][page]
+                    results[name][page].append(
+                        wrk(base + path, cookie, seconds=seconds, connections=connections, pause_ms=pause_ms)
+                    )
             print(f"  {database}: round {round_number + 1}/{rounds} done")
     return results
 
 
-def measure_decisions(database: str, *, template: str, items: int, rounds: int) -> dict:
-    http_rates, sql_rates, checks = [], [], []
+PAGES = ("floor", "queue", "queue_deep", "queue_filtered", "review", "admin_pending")
+
+
+def page_urls(database: str, base: str) -> dict[str, tuple[str, str]]:
+    """Each page's path and the session cookie it is asked with, each checked to answer 200."""
+    reviewer_cookie, _ = log_in(base, REVIEWERS[0])
+    ops_cookie, _ = log_in(base, OPS_USER)
+    waiting = pending_ids(database)
+    review_id = waiting[len(waiting) // 2]
+    pages = {
+        "floor": ("/bench/floor/", reviewer_cookie),
+        "queue": ("/?limit=50", reviewer_cookie),
+        "queue_deep": (deep_queue_path(base, reviewer_cookie), reviewer_cookie),
+        "queue_filtered": (filtered_queue_path(database), reviewer_cookie),
+        "review": (f"/approvals/{review_id}/", reviewer_cookie),
+        "admin_pending": ("/admin/approvals/approval/?status__exact=pending", ops_cookie),
+    }
+    for name, (path, cookie) in pages.items():
+        status, _, _ = get(base, path, cookie)
+        if status != 200:
+            raise RuntimeError(f"{name} {path} answered HTTP {status}")
+    return pages
+
+
+def measure_decisions(database: str, checkouts: dict[str, Path], *, template: str, items: int, rounds: int) -> dict:
+    """Per round: each checkout decides `items` fresh items over HTTP, then raw SQL does."""
+    http = {name: [] for name in checkouts}
+    checks = {name: [] for name in checkouts}
+    sql_rates = []
     for _ in range(rounds):
-        prepare(database, items, template=template, reuse=False, pending=items)
-        ids = pending_ids(database)
-        with gunicorn_server(database) as base, ThreadPoolExecutor(max_workers=2) as logins:
-            # Two at a time, one per worker: each login checks a slow password hash.
-            sessions = list(logins.map(lambda username: log_in(base, username), REVIEWERS))
-            rate, outcomes = wrk_decisions(base, sessions, ids)
-        http_rates.append(rate)
-        checks.append(decided_exactly_once(database, items, outcomes))
+        for name, root in checkouts.items():
+            prepare(database, items, template=template, reuse=False, pending=items)
+            ids = pending_ids(database)
+            with gunicorn_at(root, database) as server, ThreadPoolExecutor(max_workers=2) as logins:
+                # Two at a time, one per worker: each login checks a slow password hash.
+                sessions = list(logins.map(lambda username: log_in(server.base, username), REVIEWERS))
+                rate, outcomes = wrk_decisions(server.base, sessions, ids)
+            http[name].append(rate)
+            checks[name].append(decided_exactly_once(database, items, outcomes))
         prepare(database, items, template=template, reuse=False, pending=items)
         rate, outcomes = decisions_per_second(pending_ids(database), SqlDecisions(database))
         sql_rates.append(rate)
         if outcomes["won"] != items:
             raise RuntimeError(f"raw SQL decided {outcomes['won']} of {items}")
-    return {"http": http_rates, "sql": sql_rates, "checks": checks}
+    return {name: {"http": http[name], "sql": sql_rates, "checks": checks[name]} for name in checkouts}
 
 
 def decided_exactly_once(database: str, items: int, outcomes) -> str:
@@ -164,9 +190,9 @@ def med(values: list[dict], key: str) -> float:
     return statistics.median(v[key] for v in values)
 
 
-def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times: dict, args) -> str:
+def ratio_rows(small: dict, large: dict, decisions: dict) -> list[tuple[str, float, str]]:
     queue_small, queue_large = med(small["queue"], "p50"), med(large["queue"], "p50")
-    rows = [
+    return [
         ("queue p50, large ÷ small", queue_large / queue_small, "≤ 1.3"),
         ("queue p50 after 20 'Load more' ÷ first page (large)", med(large["queue_deep"], "p50") / queue_large, "≤ 1.3"),
         (
@@ -183,6 +209,14 @@ def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times:
             "≥ 0.2",
         ),
     ]
+
+
+def is_met(value: float, target: str) -> bool:
+    limit = float(target.split()[1])
+    return value <= limit if target.startswith("≤") else value >= limit
+
+
+def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times: dict, args) -> str:
     lines = [
         f"Flow Review load benchmark: small {args.small:,} / large {args.large:,} artifacts, "
         f"{args.rounds} rounds × {args.seconds} s per page, wrk -c{args.connections}, medians",
@@ -190,10 +224,8 @@ def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times:
         "| ratio | value | target | met |",
         "|---|---|---|---|",
     ]
-    for label, value, target in rows:
-        limit = float(target.split()[1])
-        met = value <= limit if target.startswith("≤") else value >= limit
-        lines.append(f"| {label} | {value:.2f} | {target} | {'yes' if met else 'NO'} |")
+    for label, value, target in ratio_rows(small, large, decisions):
+        lines.append(f"| {label} | {value:.2f} | {target} | {'yes' if is_met(value, target) else 'NO'} |")
     lines += [
         f"| SQL queries per queue page (25 / 50 / 100 rows) | {counts['queue_25']} / {counts['queue_50']} / "
         f"{counts['queue_100']} | constant, ≤ 6 | "
@@ -210,7 +242,18 @@ def report(small: dict, large: dict, counts: dict, decisions: dict, apply_times:
             lines.append(
                 f"| {name} | {scale} | {med(values, 'p50'):.2f} | {med(values, 'p99'):.2f} | {med(values, 'rps'):.0f} |"
             )
-    lines += ["", decisions_line(decisions), apply_sql_line(apply_times)]
+    lines += ["", decisions_line(decisions)]
+    if apply_times:
+        lines.append(apply_sql_line(apply_times))
+    return "\n".join(lines)
+
+
+def comparison(base: tuple, this: tuple, ref: str) -> str:
+    """The ratios of both checkouts side by side; each tuple is (small, large, decisions)."""
+    lines = [f"| ratio | base ({ref}) | this checkout | target | met now |", "|---|---|---|---|---|"]
+    for (label, before, target), (_, after, _) in zip(ratio_rows(*base), ratio_rows(*this), strict=True):
+        met = "yes" if is_met(after, target) else "NO"
+        lines.append(f"| {label} | {before:.2f} | {after:.2f} | {target} | {met} |")
     return "\n".join(lines)
 
 
@@ -259,6 +302,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--decision-items", type=int, default=2_000)
     parser.add_argument("--decision-rounds", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="reuse seeded databases of the same size")
+    parser.add_argument("--base", help="a git ref to serve beside this checkout, alternating with it (before/after)")
     parser.add_argument(
         "--smoke", action="store_true", help="every step at a few hundred rows, one round of 1 s (overrides sizes)"
     )
@@ -271,7 +315,12 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     started = time.perf_counter()
-    with run_databases(smoke=args.smoke) as names, schema_template() as template:
+    with ExitStack() as stack:
+        names = stack.enter_context(run_databases(smoke=args.smoke))
+        template = stack.enter_context(schema_template())
+        checkouts = {"this": ROOT}
+        if args.base:
+            checkouts["base"] = stack.enter_context(base_checkout(args.base))
         print("Preparing databases")
         apply_times = apply_sql_seconds(names["apply_sql"], runs=1 if args.smoke else 3)
         prepare(names["small"], args.small, template=template, reuse=args.reuse)
@@ -279,17 +328,22 @@ def main() -> None:
         print("Measuring pages")
         pace = {"rounds": args.rounds, "seconds": args.seconds, "connections": args.connections}
         pace["pause_ms"] = args.pause_ms
-        small = measure_pages(names["small"], **pace)
-        large = measure_pages(names["large"], **pace)
-        counts = query_counts(names["large"])
+        small = measure_pages(names["small"], checkouts, **pace)
+        large = measure_pages(names["large"], checkouts, **pace)
+        counts = {name: query_counts(names["large"], root) for name, root in checkouts.items()}
         print("Measuring decisions")
         decisions = measure_decisions(
-            names["decisions"], template=template, items=args.decision_items, rounds=args.decision_rounds
+            names["decisions"], checkouts, template=template, items=args.decision_items, rounds=args.decision_rounds
         )
     print()
-    print(report(small, large, counts, decisions, apply_times, args))
+    print(report(small["this"], large["this"], counts["this"], decisions["this"], apply_times, args))
+    if args.base:
+        print(f"\nBase ({args.base}), measured alternately with this checkout in the same run:\n")
+        print(report(small["base"], large["base"], counts["base"], decisions["base"], {}, args))
+        print("\nBoth:\n")
+        print(comparison(*((small[n], large[n], decisions[n]) for n in ("base", "this")), args.base))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
-    if any(not check.endswith(": OK") for check in decisions["checks"]):
+    if any(not check.endswith(": OK") for result in decisions.values() for check in result["checks"]):
         raise SystemExit("a decision round did not decide every item exactly once")
 
 

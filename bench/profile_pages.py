@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgresql://…/bench_large python -m bench.profile_pages            # 200 requests per page
     DATABASE_URL=… python -m bench.profile_pages --requests 50 --top 30 --pages queue review
+    python -m bench.profile_pages --smoke    # a database of its own, 300 artifacts, 20 requests a page: seconds
 
 Django's test client with production settings (DEBUG off, the cached template
 loader, the same middleware as gunicorn), logged in with force_login, against
@@ -24,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("floor", "queue", "review", "decision")
+SMOKE_ARTIFACTS = 300
 
 
 def configure() -> None:
@@ -124,7 +126,23 @@ def main() -> None:
     parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES))
     parser.add_argument("--no-profile", action="store_true", help="only the timings")
     parser.add_argument("--reviewer", default="bench_reviewer_1")
+    parser.add_argument("--smoke", action="store_true", help="a seeded database of its own, 20 requests per page")
     args = parser.parse_args()
+    if not args.smoke:
+        report(args)
+        return
+    from bench.environment import database_url, tiny_database
+
+    args.requests, args.top = 20, 5
+    with tiny_database("bench_profile", artifacts=SMOKE_ARTIFACTS, pending=SMOKE_ARTIFACTS // 2) as name:
+        os.environ["DATABASE_URL"] = database_url(name)
+        report(args)
+        from django.db import connections
+
+        connections.close_all()  # before the database is dropped
+
+
+def report(args) -> None:
     configure()
     from django.contrib.auth.models import User
     from django.db import connection, transaction

@@ -7,27 +7,35 @@
 Each reviewer is a logged-in HTTP client (the login form) that repeats "open
 the next item, read it, approve it" until the queue is empty, the way a
 browser without JavaScript does: the decision's 303 leads to /approvals/next/,
-which redirects to the item. The base is a detached checkout of branch
-the last commit before claims, 2563834 (`git worktree add --detach`), served by its own code on its own
+which redirects to the item. The base is a detached checkout of
+commit 2563834, the last before claims (`git worktree add --detach`), served by its own code on its own
 database; this checkout likewise. Servers: gunicorn, 2 sync workers, DEBUG
-off, on ports 8300-8399.
+off, each on a free port.
 """
 
 import argparse
 import random
 import re
 import subprocess
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
-from bench.environment import REVIEWERS, ROOT, database_url, get, gunicorn_at, log_in, post, recreate_database
+from bench.environment import (
+    REVIEWERS,
+    ROOT,
+    base_checkout,
+    database_url,
+    get,
+    gunicorn_at,
+    log_in,
+    post,
+    recreate_database,
+)
 from bench.team_servers import create_reviewers, manage_at
 
 # The last commit before claims (the app as it was): the default to compare with.
@@ -134,19 +142,6 @@ def simulate(root: Path, label: str, database: str, *, items: int, read: tuple[f
         seconds = time.monotonic() - started
     log(f"  {label}: {tally.decided:,} decisions in {seconds:.1f} s, {tally.collisions:,} collisions")
     return Outcome(label, commit.strip(), items, seconds, tally, exactly_once(database, items, tally))
-
-
-@contextmanager
-def base_checkout(ref: str):
-    """`ref` checked out (detached) in a temporary folder, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="team-base-"))
-    subprocess.run(["git", "worktree", "add", "--detach", str(folder), ref], cwd=ROOT, check=True, capture_output=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(
-            ["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, check=False, capture_output=True
-        )
 
 
 def table(outcomes: list[Outcome], read: tuple[float, float]) -> str:

@@ -16,13 +16,15 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connections
 
 from approvals.sql_runner.runner import connection_params
 from approvals.tests.production_server import LEFT_OUT_OF_PRODUCTION
 from approvals.tests.scratch_database import ScratchDatabase
 
-pytestmark = pytest.mark.slow
+# One pytest-xdist worker runs them all (their smoke runs start together, once).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("benchmarks")]
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where the benchmarks' commands are written down for people to copy.
@@ -32,7 +34,16 @@ NOT_BENCHMARKS = {
     "bench.query_counts": "bench.load runs it in a process of its own to count queries",
     "bench.example_agent": "the example pipeline agent (issue 15) a developer runs beside the app",
 }
-SMOKE_MODULES = ("bench.load", "bench.serve_file", "bench.ops_console", "bench.explain")
+SMOKE_MODULES = (
+    "bench.load",
+    "bench.serve_file",
+    "bench.ops_console",
+    "bench.explain",
+    "bench.profile_pages",
+    "bench.rollup_insert_rate",
+    "bench.team_idle",
+    "bench.team",
+)
 LOAD_PAGES = {"floor", "queue", "queue_deep", "queue_filtered", "review", "admin_pending"}
 NUMBER = r"[\d.,]+"
 
@@ -63,11 +74,27 @@ class SmokeRun:
         return stdout
 
 
+def team_base_ref() -> str:
+    """The team simulation's base, the last commit before claims, where the clone has it; else this commit."""
+    from bench.team import BASE_BRANCH
+
+    found = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{BASE_BRANCH}^{{commit}}"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+    )
+    return BASE_BRANCH if found.returncode == 0 else "HEAD"
+
+
+def smoke_arguments(module: str) -> list[str]:
+    return ["--smoke", "--base", team_base_ref()] if module == "bench.team" else ["--smoke"]
+
+
 @pytest.fixture(scope="module")
 def smoke_runs(request, bench_env, tmp_path_factory) -> dict[str, SmokeRun]:
     """Every smoke run started at once: each spends most of its time waiting (Django start-ups,
-    servers starting, wrk's fixed second), so together they take little longer than the longest.
-    Each has its own files (collectstatic's output among them); the databases are each run's own."""
+    servers starting, wrk's fixed seconds, idle pages), so together they take little longer than
+    the longest. Each has its own files (collectstatic's output among them) and databases."""
     runs = {}
     # Only the runs whose tests were selected (named test_<module>_smoke_...).
     selected = " ".join(item.name for item in request.session.items)
@@ -75,11 +102,12 @@ def smoke_runs(request, bench_env, tmp_path_factory) -> dict[str, SmokeRun]:
         folder = tmp_path_factory.mktemp(module.replace(".", "-"))
         stdout, stderr = folder / "stdout", folder / "stderr"
         env = bench_env | {"STATIC_ROOT": str(folder / "static")}
+        arguments = smoke_arguments(module)
         with stdout.open("w") as out, stderr.open("w") as err:
             process = subprocess.Popen(
-                [sys.executable, "-m", module, "--smoke"], cwd=ROOT, env=env, stdout=out, stderr=err
+                [sys.executable, "-m", module, *arguments], cwd=ROOT, env=env, stdout=out, stderr=err
             )
-        runs[module] = SmokeRun(f"python -m {module} --smoke", process, stdout, stderr)
+        runs[module] = SmokeRun(f"python -m {module} {' '.join(arguments)}", process, stdout, stderr)
     yield runs
     for run in runs.values():
         if run.process.poll() is None:
@@ -141,6 +169,16 @@ def test_explain_smoke_prints_every_plan_and_no_sequential_scan_of_the_big_table
     assert "No plan reads approvals or artifacts sequentially." in output
 
 
+def test_profile_pages_smoke_times_each_page_in_process_with_its_database_share(smoke_runs):
+    output = smoke_runs["bench.profile_pages"].output()
+    rows = {row[0]: row[1:] for row in table_rows(output)}
+    assert set(rows) == {"floor", "queue", "review", "decision"}
+    for page, (ms, ratio, db_ms, queries) in rows.items():
+        assert float(ms) > float(db_ms) > 0 and float(ratio) > 0 and float(queries) >= 2, page  # session, user
+    assert rows["floor"][1] == "1.0"
+    assert re.search(r"^== decision\n.*Ordered by: internal time", output, re.M | re.S)  # each page's profile
+
+
 @cache
 def help_text(module: str) -> str:
     result = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True)
@@ -178,23 +216,27 @@ def test_every_benchmark_entry_point_offers_a_smoke_mode():
         assert "--smoke" in help_text(module), module
 
 
-def _run_smoke(module: str, env: dict) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", module, "--smoke"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, f"{module} --smoke failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    return done.stdout
-
-
-def test_rollup_insert_rate_smoke_measures_both_kinds_of_insert_with_and_without_the_triggers(bench_env):
-    rows = table_rows(_run_smoke("bench.rollup_insert_rate", bench_env))[1:]  # after the header
+def test_rollup_insert_rate_smoke_measures_both_kinds_of_insert_with_and_without_the_triggers(smoke_runs):
+    rows = table_rows(smoke_runs["bench.rollup_insert_rate"].output())[1:]  # after the header
     assert [row[0] for row in rows] == ["one row per statement and transaction", "500 rows per statement"]
     for _, with_triggers, without, _slower in rows:
         assert float(with_triggers.replace(",", "")) > 0 and float(without.replace(",", "")) > 0
 
 
-def test_team_idle_smoke_serves_polls_to_open_pages_and_times_the_queue(bench_env):
-    idle, busy = table_rows(_run_smoke("bench.team_idle", bench_env))[1:]  # after the header
+def test_team_idle_smoke_serves_polls_to_open_pages_and_times_the_queue(smoke_runs):
+    idle, busy = table_rows(smoke_runs["bench.team_idle"].output())[1:]  # after the header
     assert idle[0] == "0" and busy[0] == "3"
     assert float(busy[2]) > 0 and float(busy[3]) > 0  # the queue page and the pages' polls answered
     assert "204:" in busy[4] or "200:" in busy[4]
+
+
+def test_team_smoke_decides_every_item_exactly_once_in_both_checkouts(smoke_runs):
+    report = smoke_runs["bench.team"].output()
+    rows = [line for line in report.splitlines() if line.startswith("| ") and not line.startswith("| checkout")]
+    assert len(rows) == 2, report
+    base, claims = ([cell.strip() for cell in row.strip("|").split("|")] for row in rows)
+    for cells in (base, claims):
+        assert len(cells) == 11 and all(cells), cells
+        assert cells[2] == "40" and cells[10] == "yes", cells  # 40 items, each decided exactly once
+    assert claims[0] == "this checkout (claims)"
+    assert claims[9] == "none", claims  # nothing but 303s and 409s
