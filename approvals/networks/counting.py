@@ -1,6 +1,7 @@
 """How long a post is by its network's rule, and why it is over."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 from twitter_text import parse_tweet
@@ -29,6 +30,9 @@ class PostCount:
         return bool(self.problems)
 
 
+# The review page counts its post twice (the platform preview and the editor's
+# check), and the emoji scan of X's weighted count is most of a millisecond.
+@lru_cache(maxsize=64)
 def count_post(network: Network, text: str) -> PostCount:
     """The post's length against its network's limit, and what (if anything) is over."""
     length = parse_tweet(text).weightedLength if network.counted_in == WEIGHTED else graphemes(text)
