@@ -25,10 +25,10 @@ stop:
 demo-reset: install db
 	$(BIN)/python manage.py seed_demo --reset
 
-# On TEST_WORKERS pytest-xdist workers, each with a database of its own; the benchmarks' smoke runs share one worker.
-TEST_WORKERS ?= 3
+# On TEST_WORKERS pytest-xdist workers (one per core here), each with a database of its own.
+TEST_WORKERS ?= 2
 test: install-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The README's screenshots, from the browser test that walks the demo queue (tests themselves never write them).
 screenshots: install-dev

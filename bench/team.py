@@ -30,11 +30,13 @@ from bench.environment import (
     ROOT,
     base_checkout,
     database_url,
+    drop_database,
     get,
     gunicorn_at,
     log_in,
     post,
     recreate_database,
+    run_database_name,
 )
 from bench.team_servers import create_reviewers, manage_at
 
@@ -172,14 +174,20 @@ def main(argv=None) -> str:
     parser.add_argument("--only-this", action="store_true", help="skip the base checkout")
     args = parser.parse_args(argv)
     items, read = (40, (0.0, 0.05)) if args.smoke else (args.items, (0.5, 2.0))
-    suffix = "_smoke" if args.smoke else ""  # a smoke run never drops a full run's databases
+    # A smoke run's databases are its own (named for the run, dropped after): runs at once never share one.
+    names = {"base": "bench_team_base", "this": "bench_team"}
+    if args.smoke:
+        names = {role: run_database_name(f"{name}_smoke") for role, name in names.items()}
     outcomes = []
-    if not args.only_this:
-        with base_checkout(args.base) as base_root:
-            outcomes.append(
-                simulate(base_root, f"base ({args.base})", f"bench_team_base{suffix}", items=items, read=read)
-            )
-    outcomes.append(simulate(ROOT, "this checkout (claims)", f"bench_team{suffix}", items=items, read=read))
+    try:
+        if not args.only_this:
+            with base_checkout(args.base) as base_root:
+                outcomes.append(simulate(base_root, f"base ({args.base})", names["base"], items=items, read=read))
+        outcomes.append(simulate(ROOT, "this checkout (claims)", names["this"], items=items, read=read))
+    finally:
+        if args.smoke:
+            for name in names.values():
+                drop_database(name)
     report = table(outcomes, read)
     print(report)
     return report

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import regex
-from twitter_text import parse_tweet
 
 from approvals.networks.limits import WEIGHTED, Network
 
@@ -35,7 +34,14 @@ class PostCount:
 @lru_cache(maxsize=64)
 def count_post(network: Network, text: str) -> PostCount:
     """The post's length against its network's limit, and what (if anything) is over."""
-    length = parse_tweet(text).weightedLength if network.counted_in == WEIGHTED else graphemes(text)
+    if network.counted_in == WEIGHTED:
+        # Imported on first use: compiling its emoji patterns took a quarter of
+        # a second of every process start (each manage.py command, each worker).
+        from twitter_text import parse_tweet
+
+        length = parse_tweet(text).weightedLength
+    else:
+        length = graphemes(text)
     hashtags = len(HASHTAG.findall(text))
     problems = []
     if length > network.limit:

@@ -8,10 +8,8 @@ drops them at the end.
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -23,8 +21,7 @@ from approvals.sql_runner.runner import connection_params
 from approvals.tests.production_server import LEFT_OUT_OF_PRODUCTION
 from approvals.tests.scratch_database import ScratchDatabase
 
-# One pytest-xdist worker runs them all (their smoke runs start together, once).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("benchmarks")]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where the benchmarks' commands are written down for people to copy.
@@ -59,21 +56,6 @@ def bench_env(django_db_setup) -> dict:
     return env | {"DATABASE_URL": server, "PYTHONUNBUFFERED": "1"}
 
 
-@dataclass
-class SmokeRun:
-    command: str
-    process: subprocess.Popen
-    stdout: Path
-    stderr: Path
-
-    def output(self) -> str:
-        """Its standard output once it has ended; a failed run fails the test with what it printed."""
-        self.process.wait(timeout=300)
-        stdout, stderr = self.stdout.read_text(), self.stderr.read_text()
-        assert self.process.returncode == 0, f"{self.command} failed:\n{stdout[-4000:]}\n{stderr[-4000:]}"
-        return stdout
-
-
 def team_base_ref() -> str:
     """The team simulation's base, the last commit before claims, where the clone has it; else this commit."""
     from bench.team import BASE_BRANCH
@@ -90,29 +72,25 @@ def smoke_arguments(module: str) -> list[str]:
     return ["--smoke", "--base", team_base_ref()] if module == "bench.team" else ["--smoke"]
 
 
-@pytest.fixture(scope="module")
-def smoke_runs(request, bench_env, tmp_path_factory) -> dict[str, SmokeRun]:
-    """Every smoke run started at once: each spends most of its time waiting (Django start-ups,
-    servers starting, wrk's fixed seconds, idle pages), so together they take little longer than
-    the longest. Each has its own files (collectstatic's output among them) and databases."""
-    runs = {}
-    # Only the runs whose tests were selected (named test_<module>_smoke_...).
-    selected = " ".join(item.name for item in request.session.items)
-    for module in (m for m in SMOKE_MODULES if f"test_{m.removeprefix('bench.')}_smoke_" in selected):
-        folder = tmp_path_factory.mktemp(module.replace(".", "-"))
-        stdout, stderr = folder / "stdout", folder / "stderr"
-        env = bench_env | {"STATIC_ROOT": str(folder / "static")}
+@pytest.fixture
+def smoke(bench_env, tmp_path):
+    """Runs `python -m MODULE --smoke` as a person would, with files of its own; returns what it printed.
+
+    One at a time per test, so pytest-xdist spreads them over its workers
+    beside the other tests; each builds and drops databases of its own.
+    """
+
+    def run(module: str) -> str:
         arguments = smoke_arguments(module)
-        with stdout.open("w") as out, stderr.open("w") as err:
-            process = subprocess.Popen(
-                [sys.executable, "-m", module, *arguments], cwd=ROOT, env=env, stdout=out, stderr=err
-            )
-        runs[module] = SmokeRun(f"python -m {module} {' '.join(arguments)}", process, stdout, stderr)
-    yield runs
-    for run in runs.values():
-        if run.process.poll() is None:
-            run.process.send_signal(signal.SIGINT)  # KeyboardInterrupt: its finally blocks drop its databases
-            run.process.wait(timeout=60)
+        env = bench_env | {"STATIC_ROOT": str(tmp_path / "static")}
+        done = subprocess.run(
+            [sys.executable, "-m", module, *arguments], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+        command = f"python -m {module} {' '.join(arguments)}"
+        assert done.returncode == 0, f"{command} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        return done.stdout
+
+    return run
 
 
 def table_rows(output: str) -> list[list[str]]:
@@ -127,8 +105,8 @@ def table_rows(output: str) -> list[list[str]]:
     return rows
 
 
-def test_load_smoke_fills_every_row_and_decides_each_item_exactly_once(smoke_runs):
-    output = smoke_runs["bench.load"].output()
+def test_load_smoke_fills_every_row_and_decides_each_item_exactly_once(smoke):
+    output = smoke("bench.load")
     rows = table_rows(output)
     ratios = [row for row in rows if len(row) == 4]
     pages = {(row[0], row[1]) for row in rows if len(row) == 5 and all(re.fullmatch(NUMBER, c) for c in row[2:])}
@@ -141,8 +119,8 @@ def test_load_smoke_fills_every_row_and_decides_each_item_exactly_once(smoke_run
     assert re.search(r"^apply_sql on an empty database: [\d.]+ s", output, re.M)
 
 
-def test_serve_file_smoke_serves_the_files_bytes_to_a_reviewer_logged_in_through_the_form(smoke_runs):
-    output = smoke_runs["bench.serve_file"].output()
+def test_serve_file_smoke_serves_the_files_bytes_to_a_reviewer_logged_in_through_the_form(smoke):
+    output = smoke("bench.serve_file")
     for label in ("file view (gunicorn, 1 worker)", "python -m http.server"):
         assert re.search(rf"^{re.escape(label)} +median {NUMBER} MB/s$", output, re.M), label
     assert re.search(rf"^throughput ratio +{NUMBER} ", output, re.M)
@@ -150,8 +128,8 @@ def test_serve_file_smoke_serves_the_files_bytes_to_a_reviewer_logged_in_through
     assert re.search(r"^bytes checked +the whole file and a 100 kB range, both equal: OK$", output, re.M)
 
 
-def test_ops_console_smoke_times_every_page_and_counts_its_queries(smoke_runs):
-    output = smoke_runs["bench.ops_console"].output()
+def test_ops_console_smoke_times_every_page_and_counts_its_queries(smoke):
+    output = smoke("bench.ops_console")
     rows = table_rows(output)
     assert len(rows) >= 15
     for page, median, fastest, slowest, queries, sql_ms in rows:
@@ -159,8 +137,8 @@ def test_ops_console_smoke_times_every_page_and_counts_its_queries(smoke_runs):
         assert int(queries) > 0, page
 
 
-def test_explain_smoke_prints_every_plan_and_no_sequential_scan_of_the_big_tables(smoke_runs):
-    output = smoke_runs["bench.explain"].output()
+def test_explain_smoke_prints_every_plan_and_no_sequential_scan_of_the_big_tables(smoke):
+    output = smoke("bench.explain")
     summary = table_rows(output)
     plans = re.findall(r"^## ([^\n]+)\n\n```sql\n.+?```\n\n```\n(.+?)```", output, re.M | re.S)
     assert len(summary) == 7
@@ -169,8 +147,8 @@ def test_explain_smoke_prints_every_plan_and_no_sequential_scan_of_the_big_table
     assert "No plan reads approvals or artifacts sequentially." in output
 
 
-def test_profile_pages_smoke_times_each_page_in_process_with_its_database_share(smoke_runs):
-    output = smoke_runs["bench.profile_pages"].output()
+def test_profile_pages_smoke_times_each_page_in_process_with_its_database_share(smoke):
+    output = smoke("bench.profile_pages")
     rows = {row[0]: row[1:] for row in table_rows(output)}
     assert set(rows) == {"floor", "queue", "review", "decision"}
     for page, (ms, ratio, db_ms, queries) in rows.items():
@@ -216,22 +194,22 @@ def test_every_benchmark_entry_point_offers_a_smoke_mode():
         assert "--smoke" in help_text(module), module
 
 
-def test_rollup_insert_rate_smoke_measures_both_kinds_of_insert_with_and_without_the_triggers(smoke_runs):
-    rows = table_rows(smoke_runs["bench.rollup_insert_rate"].output())[1:]  # after the header
+def test_rollup_insert_rate_smoke_measures_both_kinds_of_insert_with_and_without_the_triggers(smoke):
+    rows = table_rows(smoke("bench.rollup_insert_rate"))[1:]  # after the header
     assert [row[0] for row in rows] == ["one row per statement and transaction", "500 rows per statement"]
     for _, with_triggers, without, _slower in rows:
         assert float(with_triggers.replace(",", "")) > 0 and float(without.replace(",", "")) > 0
 
 
-def test_team_idle_smoke_serves_polls_to_open_pages_and_times_the_queue(smoke_runs):
-    idle, busy = table_rows(smoke_runs["bench.team_idle"].output())[1:]  # after the header
+def test_team_idle_smoke_serves_polls_to_open_pages_and_times_the_queue(smoke):
+    idle, busy = table_rows(smoke("bench.team_idle"))[1:]  # after the header
     assert idle[0] == "0" and busy[0] == "3"
     assert float(busy[2]) > 0 and float(busy[3]) > 0  # the queue page and the pages' polls answered
     assert "204:" in busy[4] or "200:" in busy[4]
 
 
-def test_team_smoke_decides_every_item_exactly_once_in_both_checkouts(smoke_runs):
-    report = smoke_runs["bench.team"].output()
+def test_team_smoke_decides_every_item_exactly_once_in_both_checkouts(smoke):
+    report = smoke("bench.team")
     rows = [line for line in report.splitlines() if line.startswith("| ") and not line.startswith("| checkout")]
     assert len(rows) == 2, report
     base, claims = ([cell.strip() for cell in row.strip("|").split("|")] for row in rows)
