@@ -233,7 +233,7 @@ def s3_storage(environ) -> dict:
             raise ImproperlyConfigured(f"{name} must be a number of seconds, not {environ[name]!r}.") from None
 
     return {
-        "BACKEND": "approvals.files.storage.S3ArtifactStorage",
+        "BACKEND": "approvals.files.s3.S3ArtifactStorage",
         "OPTIONS": {
             "bucket_name": environ.get("S3_BUCKET") or STORAGE_BUCKET,
             "endpoint_url": required("S3_ENDPOINT_URL"),

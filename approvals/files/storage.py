@@ -3,7 +3,7 @@
 Two backends behind Django's storage API answer the same questions (what is this
 object: size, ETag, Last-Modified; give me `length` bytes from `start` as a
 stream): a local folder (development, the embedded setup) and Supabase Storage
-through its S3-compatible endpoint (production).
+through its S3-compatible endpoint (production; approvals/files/s3.py).
 """
 
 import errno
@@ -12,11 +12,13 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage, storages
-from storages.backends.s3 import S3Storage
+
+if TYPE_CHECKING:
+    from approvals.files.s3 import S3ArtifactStorage
 
 # artifacts.storage_path is at most 1024 characters (artifacts_storage_path_not_blank).
 MAX_KEY_LENGTH = 1024
@@ -163,55 +165,11 @@ class LocalArtifactStorage(FileSystemStorage):
         )
 
 
-class S3ArtifactStorage(S3Storage):
-    """The bucket on Supabase Storage (or any S3 service); reads are ranged GetObject calls, streamed."""
-
-    def _normalize_name(self, name):
-        return super()._normalize_name(clean_storage_path(name))
-
-    @property
-    def client(self):
-        return self.connection.meta.client
-
-    def stat_object(self, key: str) -> StoredObject:
-        key = clean_storage_path(key)
-        with _s3_errors(key):
-            head = self.client.head_object(Bucket=self.bucket_name, Key=key)
-        return StoredObject(key=key, size=head["ContentLength"], etag=head["ETag"], last_modified=head["LastModified"])
-
-    def read_head(self, key: str, limit: int) -> tuple[StoredObject, bytes]:
-        key = clean_storage_path(key)
-        with _s3_errors(key):
-            try:
-                got = self.client.get_object(Bucket=self.bucket_name, Key=key, Range=f"bytes=0-{limit - 1}")
-            except ClientError as error:
-                # S3 answers a range request on an empty object with InvalidRange.
-                if _error_code(error) != "InvalidRange":
-                    raise
-                return self.stat_object(key), b""
-            try:
-                data = got["Body"].read()
-            finally:
-                got["Body"].close()
-        total = int(got["ContentRange"].rsplit("/", 1)[1]) if got.get("ContentRange") else got["ContentLength"]
-        stored = StoredObject(key=key, size=total, etag=got["ETag"], last_modified=got["LastModified"])
-        return stored, data
-
-    def open_slice(self, stored: StoredObject, *, start: int, length: int) -> ObjectSlice:
-        if length <= 0:
-            return ObjectSlice(io.BytesIO(), 0)
-        with _s3_errors(stored.key):
-            got = self.client.get_object(
-                Bucket=self.bucket_name, Key=stored.key, Range=f"bytes={start}-{start + length - 1}"
-            )
-        return ObjectSlice(got["Body"], length)
-
-
-def _error_code(error: ClientError) -> str:
+def s3_error_code(error) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-class _s3_errors:
+class s3_errors:
     """Translate boto errors into the three outcomes the views know."""
 
     def __init__(self, key: str):
@@ -223,8 +181,12 @@ class _s3_errors:
     def __exit__(self, exc_type, error, traceback):
         if error is None:
             return False
+        # Imported only once something failed: boto's import is a tenth of a
+        # second of every process start, and deployments on local storage never need it.
+        from botocore.exceptions import BotoCoreError, ClientError
+
         if isinstance(error, ClientError):
-            code = _error_code(error)
+            code = s3_error_code(error)
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if code in {"404", "NoSuchKey", "NotFound"}:
                 raise ObjectMissing(self.key) from error
@@ -238,14 +200,16 @@ class _s3_errors:
         return False
 
 
-ArtifactStorage = LocalArtifactStorage | S3ArtifactStorage
-
-
-def artifact_storage() -> ArtifactStorage:
+def artifact_storage() -> "LocalArtifactStorage | S3ArtifactStorage":
     storage = storages["default"]
-    if not isinstance(storage, LocalArtifactStorage | S3ArtifactStorage):
+    if isinstance(storage, LocalArtifactStorage):
+        return storage
+    from approvals.files.s3 import S3ArtifactStorage  # boto's import is paid where S3 is configured
+
+    if not isinstance(storage, S3ArtifactStorage):
         raise ImproperlyConfigured(
-            "STORAGES['default'] must be approvals.files.storage.LocalArtifactStorage or S3ArtifactStorage."
+            "STORAGES['default'] must be approvals.files.storage.LocalArtifactStorage"
+            " or approvals.files.s3.S3ArtifactStorage."
         )
     return storage
 
@@ -254,7 +218,7 @@ def read_object(stored: StoredObject) -> bytes:
     """The whole object; only for callers that bounded stored.size first (thumbnails)."""
     reader = artifact_storage().open_slice(stored, start=0, length=stored.size)
     try:
-        with _s3_errors(stored.key):
+        with s3_errors(stored.key):
             return reader.read()
     except OSError as error:
         raise StorageUnavailable(f"the object could not be read ({error})") from error

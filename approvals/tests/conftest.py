@@ -90,7 +90,14 @@ def _create_empty_test_database(connection) -> str:
     with psycopg.connect(**params, autocommit=True) as server:
         server.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
         server.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        server.execute(sql.SQL(NO_WAIT_FOR_WAL_FLUSH).format(sql.Identifier(name)))
     return name
+
+
+# Test data need not survive a crash of the server: a commit then returns without
+# waiting for its WAL to reach the disk (1-2 ms a commit here, 0.04 without).
+# What other sessions see, and when, is unchanged.
+NO_WAIT_FOR_WAL_FLUSH = "alter database {} set synchronous_commit = off"
 
 
 @pytest.fixture(autouse=True, scope="session")

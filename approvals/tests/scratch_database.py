@@ -139,6 +139,7 @@ def scratch_db(django_db_blocker):
     name = f"apply_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(**server, autocommit=True) as admin:
         admin.execute(f'create database "{name}"')
+        admin.execute(f'alter database "{name}" set synchronous_commit = off')  # as conftest's test database
     add_alias(name, NAME=name)
     params = {key: value for key, value in server.items() if key != "dbname"}
     try:

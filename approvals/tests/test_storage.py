@@ -7,11 +7,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
+from approvals.files.s3 import S3ArtifactStorage
 from approvals.files.storage import (
     InvalidStoragePath,
     LocalArtifactStorage,
     ObjectMissing,
-    S3ArtifactStorage,
     StorageUnavailable,
     artifact_storage,
     clean_storage_path,
