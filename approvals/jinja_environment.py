@@ -1,10 +1,10 @@
 """The Jinja2 environment of the queue's rows: the reviewer pages' one hot loop.
 
 A queue page repeats its row 50 to 100 times. Rendered by the Django template
-engine, the rows cost more than the database did (docs/benchmarks.md, "Where
-the queue's time went"); a per-row fragment cache only moved the cost into
-hashing keys and unpickling entries. Jinja2 compiles the row to Python once,
-and renders a page of rows in about a millisecond with no cache at all. The
+engine, the rows cost more than the database did (docs/benchmarks.md,
+"Reviewer pages near the floor"); a per-row fragment cache only moved the cost
+into hashing keys and unpickling entries. Jinja2 compiles the row to Python
+once, and renders 50 rows in about 2 ms with no cache at all. The
 page around the rows stays a Django template, like every other page, and
 includes them with the `jinja` tag (approvals/templatetags/review_tags.py).
 
