@@ -51,6 +51,8 @@ from bench.environment import (
 )
 
 DEEP_PAGES = 20
+# Measured in this order each round (page_urls gives each one's path).
+PAGES = ("floor", "queue", "queue_deep", "queue_filtered", "review", "admin_pending")
 # One wrk connection per page, pausing between requests: every page's code path
 # without the workers saturating the machine for the run's 12 s of wrk.
 SMOKE_SIZES = {"small": 300, "large": 600, "rounds": 1, "seconds": 1, "connections": 1, "pause_ms": 50}
@@ -123,9 +125,6 @@ def measure_pages(
                     )
             print(f"  {database}: round {round_number + 1}/{rounds} done")
     return results
-
-
-PAGES = ("floor", "queue", "queue_deep", "queue_filtered", "review", "admin_pending")
 
 
 def page_urls(database: str, base: str) -> dict[str, tuple[str, str]]:
