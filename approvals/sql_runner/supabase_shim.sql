@@ -5,21 +5,32 @@
 -- Supabase. Roles are per cluster, schemas per database: a fresh database
 -- on a cluster that has the roles still gets the schemas.
 
+-- Two databases of one cluster prepared at once (parallel test workers) can
+-- both find a role missing; the one that creates it second gets
+-- unique_violation, which means the role is there.
 do $$
 begin
   if not exists (select 1 from pg_roles where rolname = 'anon') then
-    create role anon nologin noinherit;
+    begin
+      create role anon nologin noinherit;
+    exception when duplicate_object or unique_violation then null;
+    end;
   end if;
   if not exists (select 1 from pg_roles where rolname = 'authenticated') then
-    create role authenticated nologin noinherit;
+    begin
+      create role authenticated nologin noinherit;
+    exception when duplicate_object or unique_violation then null;
+    end;
   end if;
   if not exists (select 1 from pg_roles where rolname = 'service_role') then
     begin
       create role service_role nologin noinherit bypassrls;
-    exception when insufficient_privilege then
-      -- Managed PostgreSQL without a superuser: service_role then obeys RLS.
-      create role service_role nologin noinherit;
-      raise warning 'shim: created service_role without BYPASSRLS (needs a superuser); it is subject to row-level security here.';
+    exception
+      when duplicate_object or unique_violation then null;
+      when insufficient_privilege then
+        -- Managed PostgreSQL without a superuser: service_role then obeys RLS.
+        create role service_role nologin noinherit;
+        raise warning 'shim: created service_role without BYPASSRLS (needs a superuser); it is subject to row-level security here.';
     end;
   end if;
 end;
@@ -29,7 +40,9 @@ $$;
 do $$
 begin
   execute format('grant anon, authenticated, service_role to %I', current_user);
-exception when insufficient_privilege or invalid_grant_operation then
+exception
+  when unique_violation then null;  -- granted at the same moment by another database's shim
+  when insufficient_privilege or invalid_grant_operation then
   raise notice 'shim: could not grant the API roles to %: %', current_user, sqlerrm;
 end;
 $$;

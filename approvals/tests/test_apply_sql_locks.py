@@ -1,7 +1,16 @@
-"""apply_sql under load: a file that needs a busy table's lock gives up in seconds and says what to do."""
+"""apply_sql under load: a file that needs a busy table's lock gives up in seconds and says what to do; two
+databases of one cluster prepared at the same time both succeed."""
 
+import os
+import tempfile
 import threading
 import time
+from pathlib import Path
+
+import psycopg
+
+from approvals.sql_runner.runner import SHIM_PATH
+from approvals.tests.production_server import DedicatedPostgres
 
 
 def test_a_file_blocked_by_a_busy_table_gives_up_quickly_and_says_what_to_do(scratch_db, migrations_dir):
@@ -30,3 +39,50 @@ def test_a_file_blocked_by_a_busy_table_gives_up_quickly_and_says_what_to_do(scr
     assert "--table-lock-timeout" in result.text
     assert "busy-app" in result.text or "another session" in result.text
     assert "006" not in scratch_db.ledger()
+
+
+def test_two_databases_of_a_fresh_cluster_prepared_at_once_both_get_the_roles():
+    """Roles are per cluster: pytest-xdist's workers once failed here with "role anon already exists"."""
+    with tempfile.TemporaryDirectory(prefix="flow-roles-") as folder:
+        os.chmod(folder, 0o755)  # noqa: S103 (the PostgreSQL user must traverse it)
+        cluster = DedicatedPostgres(Path(folder) / "pgdata")
+        try:
+            server = psycopg.connect(cluster.url, autocommit=True)
+            for name in ("first", "second"):
+                server.execute(f"create database {name}")
+            first = psycopg.connect(cluster.url.replace("/postgres?", "/first?"))
+            second = psycopg.connect(cluster.url.replace("/postgres?", "/second?"))
+            first.execute(SHIM_PATH.read_text("utf-8"))  # creates the roles; not yet committed
+
+            errors = []
+
+            def prepare_second():
+                try:
+                    second.execute(SHIM_PATH.read_text("utf-8"))
+                    second.commit()
+                except psycopg.Error as error:
+                    errors.append(error)
+
+            racer = threading.Thread(target=prepare_second)
+            racer.start()
+            # The second saw no roles and now waits on the first's uncommitted "create role anon".
+            deadline = time.monotonic() + 10
+            while not _waits_on_a_lock(server, second.info.backend_pid):
+                assert time.monotonic() < deadline, "the second preparation never reached the role"
+                time.sleep(0.02)
+            first.commit()
+            racer.join(timeout=10)
+
+            assert errors == []
+            roles = {row[0] for row in server.execute("select rolname from pg_roles")}
+            assert {"anon", "authenticated", "service_role"} <= roles
+            assert second.execute("select to_regprocedure('auth.uid()') is not null").fetchone() == (True,)
+            for connection in (first, second, server):
+                connection.close()
+        finally:
+            cluster.close()
+
+
+def _waits_on_a_lock(observer: psycopg.Connection, pid: int) -> bool:
+    row = observer.execute("select wait_event_type from pg_stat_activity where pid = %s", [pid]).fetchone()
+    return row is not None and row[0] == "Lock"
