@@ -36,6 +36,26 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Slow tests that leave the test database alone run first.
+
+    pytest-django puts tests without the database last, which put the
+    benchmarks' smoke runs and the server tests at the end of the run: one
+    worker then ran them while the other sat idle. pytest-xdist hands each
+    worker a contiguous share and lets an idle one take from the end of
+    another's, so with them first the run ends on short tests on both
+    workers. Tests that use the database keep pytest-django's order: a
+    transactional test's flush would remove rows the others rely on.
+    """
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") and not _uses_the_test_database(item)))
+
+
+def _uses_the_test_database(item: pytest.Item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(item.get_closest_marker("django_db") or fixtures & {"db", "transactional_db", "live_server"})
+
+
 @pytest.fixture
 def screenshots_dir(request, tmp_path) -> Path:
     chosen = request.config.getoption("--screenshots")

@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from approvals.sql_runner.runner import SHIM_PATH
 from approvals.tests.production_server import DedicatedPostgres
 
 
+@pytest.mark.slow  # waits out the default lock timeout, 10 s
 def test_a_file_blocked_by_a_busy_table_gives_up_quickly_and_says_what_to_do(scratch_db, migrations_dir):
     later = sorted(migrations_dir.glob("0*.sql"))[5:]  # 006 and after
     held_back = {path: path.read_text() for path in later}
