@@ -64,15 +64,18 @@ def base_checkout(ref: str):
         )
 
 
-def manage(*args: str, database: str, check: bool = True, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(
+def manage(*args: str, database: str, root: Path = ROOT) -> subprocess.CompletedProcess:
+    """`manage.py` of the checkout at `root` (this one, or a base checkout) on the benchmark database `database`."""
+    result = subprocess.run(
         [PYTHON, "manage.py", *args],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url(database), **env},
-        check=check,
+        cwd=root,
+        env={**os.environ, "DATABASE_URL": database_url(database)},
         capture_output=True,
         text=True,
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} in {root} failed:\n{result.stdout}\n{result.stderr}")
+    return result
 
 
 def timed_manage(*args: str, database: str) -> float:
@@ -172,27 +175,38 @@ def schema_template(prefix: str = "bench_schema"):
         drop_database(name)
 
 
-def build_database(name: str, *, template: str | None, artifacts: int, pending: int | None = None, log=print) -> None:
-    """A fresh database at this scale: the schema (a copy of `template`, or apply_sql and migrate), seed_bulk, users."""
+def build_database(
+    name: str,
+    *,
+    template: str | None,
+    artifacts: int,
+    pending: int | None = None,
+    root: Path = ROOT,
+    log=print,
+) -> None:
+    """A fresh database at this scale: the schema (a copy of `template`, or apply_sql and migrate), seed_bulk, users.
+
+    `root` is the checkout whose commands build it: a base checkout builds its own schema.
+    """
     if template:
         with psycopg.connect(maintenance_url(), autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
             conn.execute(f'create database "{name}" template "{template}"')
     else:
         recreate_database(name)
-        manage("apply_sql", database=name)
-        manage("migrate", "--noinput", database=name)
+        manage("apply_sql", database=name, root=root)
+        manage("migrate", "--noinput", database=name, root=root)
     started = time.perf_counter()
     # One process for seed_bulk and the users: Django starts once.
     seed = f"from django.core.management import call_command\ncall_command('seed_bulk', artifacts={artifacts}"
     seed += f", pending={pending})\n" if pending is not None else ")\n"
-    manage("shell", "-c", seed + USERS_SCRIPT, database=name)
+    manage("shell", "-c", seed + USERS_SCRIPT, database=name, root=root)
     log(f"  {name}: seeded {artifacts:,} artifacts and the users in {time.perf_counter() - started:.1f} s")
 
 
-def reset_passwords(name: str) -> None:
+def reset_passwords(name: str, root: Path = ROOT) -> None:
     """A reused database keeps its users; this run's password is new."""
-    manage("shell", "-c", USERS_SCRIPT, database=name)
+    manage("shell", "-c", USERS_SCRIPT, database=name, root=root)
 
 
 def free_port() -> int:

@@ -29,16 +29,15 @@ from bench.environment import (
     REVIEWERS,
     ROOT,
     base_checkout,
+    build_database,
     database_url,
     drop_database,
     get,
     gunicorn_at,
     log_in,
     post,
-    recreate_database,
     run_database_name,
 )
-from bench.team_servers import create_reviewers, manage_at
 
 # The last commit before claims (the app as it was): the default to compare with.
 BASE_BRANCH = "2563834"
@@ -118,14 +117,7 @@ class Outcome:
 
 def simulate(root: Path, label: str, database: str, *, items: int, read: tuple[float, float], log=print) -> Outcome:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout
-    recreate_database(database)
-    for step in (
-        ["apply_sql"],
-        ["migrate", "--noinput"],
-        ["seed_bulk", "--artifacts", str(items), "--pending", str(items)],
-    ):
-        manage_at(root, *step, database=database)
-    create_reviewers(root, database)
+    build_database(database, template=None, artifacts=items, pending=items, root=root, log=log)
     tally = Tally()
     with gunicorn_at(root, database) as server:
         base = server.base
