@@ -143,6 +143,13 @@ def apply_sql_seconds(name: str = "bench_apply_sql", runs: int = 3) -> dict:
     }
 
 
+# The schema as a deployer builds it (apply_sql, then migrate), in a `manage.py shell` of its own or before more.
+SCHEMA_SCRIPT = (
+    "from django.core.management import call_command\n"
+    "call_command('apply_sql')\n"
+    "call_command('migrate', interactive=False)\n"
+)
+
 # The benchmark's reviewers and a staff superuser, all with this run's password,
 # hashed once (the app's hasher is slow on purpose; logins still pay it).
 USERS_SCRIPT = (
@@ -163,13 +170,12 @@ def schema_template(prefix: str = "bench_schema"):
     """An empty database built as a deployer builds one (apply_sql, then migrate), dropped at the end.
 
     The run's databases are copies of it (CREATE DATABASE ... TEMPLATE): the
-    same schema without two Django start-ups per database.
+    same schema without a Django start-up per database.
     """
     name = run_database_name(prefix)
     try:
         recreate_database(name)
-        manage("apply_sql", database=name)
-        manage("migrate", "--noinput", database=name)
+        manage("shell", "-c", SCHEMA_SCRIPT, database=name)
         yield name
     finally:
         drop_database(name)
@@ -194,14 +200,14 @@ def build_database(
             conn.execute(f'create database "{name}" template "{template}"')
     else:
         recreate_database(name)
-        manage("apply_sql", database=name, root=root)
-        manage("migrate", "--noinput", database=name, root=root)
     started = time.perf_counter()
-    # One process for seed_bulk and the users: Django starts once.
-    seed = f"from django.core.management import call_command\ncall_command('seed_bulk', artifacts={artifacts}"
+    # One process for the schema, seed_bulk and the users: Django starts once.
+    seed = f"call_command('seed_bulk', artifacts={artifacts}"
     seed += f", pending={pending})\n" if pending is not None else ")\n"
-    manage("shell", "-c", seed + USERS_SCRIPT, database=name, root=root)
-    log(f"  {name}: seeded {artifacts:,} artifacts and the users in {time.perf_counter() - started:.1f} s")
+    script = ("" if template else SCHEMA_SCRIPT) + seed + USERS_SCRIPT
+    manage("shell", "-c", "from django.core.management import call_command\n" + script, database=name, root=root)
+    built = "seeded" if template else "built the schema, seeded"
+    log(f"  {name}: {built} {artifacts:,} artifacts and the users in {time.perf_counter() - started:.1f} s")
 
 
 def reset_passwords(name: str, root: Path = ROOT) -> None:

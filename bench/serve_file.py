@@ -38,6 +38,7 @@ from bench.environment import (
     BENCH_PASSWORD,
     PYTHON,
     ROOT,
+    SCHEMA_SCRIPT,
     collect_static,
     drop_database,
     free_port,
@@ -68,9 +69,7 @@ def prepare_database(database: str, size: int) -> str:
     The reviewer then logs in through the login form, as a person does.
     """
     recreate_database(database)
-    manage("apply_sql", database=database)
-    manage("migrate", "--noinput", database=database)
-    script = (
+    script = SCHEMA_SCRIPT + (
         "from django.contrib.auth.models import Group, User\n"
         "from approvals.models import Artifact, Project\n"
         f"user = User.objects.create_user({REVIEWER!r}, password={BENCH_PASSWORD!r})\n"

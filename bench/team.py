@@ -2,7 +2,7 @@
 
     python -m bench.team                  # 2,000 items, each read for 0.5-2 s; before claims vs now
     python -m bench.team --items 500      # a quicker look
-    python -m bench.team --smoke          # ~40 items read for 0-0.05 s: seconds, for the test suite
+    python -m bench.team --smoke          # 16 items read for 0-0.05 s: seconds, for the test suite
 
 Each reviewer is a logged-in HTTP client (the login form) that repeats "open
 the next item, read it, approve it" until the queue is empty, the way a
@@ -43,6 +43,7 @@ from bench.environment import (
 BASE_BRANCH = "2563834"
 FIRST = "00000000-0000-0000-0000-000000000000"  # "after" no item: /approvals/next/ starts at the oldest
 ITEM = re.compile(r"/approvals/([0-9a-f-]{36})/")
+SMOKE_ITEMS = 16  # two per reviewer: every reviewer decides, and before claims they collide
 
 
 @dataclass
@@ -161,11 +162,11 @@ def table(outcomes: list[Outcome], read: tuple[float, float]) -> str:
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2_000)
-    parser.add_argument("--smoke", action="store_true", help="~40 items, read 0-0.05 s")
+    parser.add_argument("--smoke", action="store_true", help="16 items (two per reviewer), read 0-0.05 s")
     parser.add_argument("--base", default=BASE_BRANCH, help=f"the git ref to compare with (default {BASE_BRANCH})")
     parser.add_argument("--only-this", action="store_true", help="skip the base checkout")
     args = parser.parse_args(argv)
-    items, read = (40, (0.0, 0.05)) if args.smoke else (args.items, (0.5, 2.0))
+    items, read = (SMOKE_ITEMS, (0.0, 0.05)) if args.smoke else (args.items, (0.5, 2.0))
     # A smoke run's databases are its own (named for the run, dropped after): runs at once never share one.
     names = {"base": "bench_team_base", "this": "bench_team"}
     if args.smoke:
