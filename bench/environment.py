@@ -202,10 +202,9 @@ def build_database(
         recreate_database(name)
     started = time.perf_counter()
     # One process for the schema, seed_bulk and the users: Django starts once.
-    seed = f"call_command('seed_bulk', artifacts={artifacts}"
+    seed = f"from django.core.management import call_command\ncall_command('seed_bulk', artifacts={artifacts}"
     seed += f", pending={pending})\n" if pending is not None else ")\n"
-    script = ("" if template else SCHEMA_SCRIPT) + seed + USERS_SCRIPT
-    manage("shell", "-c", "from django.core.management import call_command\n" + script, database=name, root=root)
+    manage("shell", "-c", ("" if template else SCHEMA_SCRIPT) + seed + USERS_SCRIPT, database=name, root=root)
     built = "seeded" if template else "built the schema, seeded"
     log(f"  {name}: {built} {artifacts:,} artifacts and the users in {time.perf_counter() - started:.1f} s")
 
