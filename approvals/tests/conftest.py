@@ -10,7 +10,7 @@ from django.db import connections
 from approvals.tests.admin_fixtures import ops_client, ops_dataset  # noqa: F401
 
 # One Chromium for all browser tests; Django's async-safety check relaxed in those tests only.
-from approvals.tests.browser_fixtures import browser, sync_database_calls_allowed  # noqa: F401
+from approvals.tests.browser_fixtures import browser, open_page, page_pool, sync_database_calls_allowed  # noqa: F401
 
 # A fresh database per test, and a scratch copy of migrations_sql/, for apply_sql's tests.
 from approvals.tests.scratch_database import migrations_dir, scratch_db  # noqa: F401

@@ -12,41 +12,6 @@ from approvals.tests.factories import make_pending_review, make_reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_pipeline_db")]
 
-TIMEOUT_MS = 10_000
-
-
-class Console:
-    """Errors the page reported: script errors, and any resource the CSP blocked."""
-
-    def __init__(self, page):
-        self.errors: list[str] = []
-        page.on(
-            "console",
-            lambda message: message.type == "error" and self.errors.append(f"{message.text} ({page.url})"),
-        )
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    contexts = []
-
-    def open_page(*, width: int = 1280, height: int = 860, javascript: bool = True):
-        if isinstance(browser, str):
-            pytest.fail(f"{browser}, and FLOW_REQUIRE_BROWSER=1 requires the browser tests", pytrace=False)
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": width, "height": height}, java_script_enabled=javascript
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.console = Console(page)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
 
 def log_in(page, *, username: str, password: str) -> None:
     from playwright.sync_api import expect
@@ -180,7 +145,7 @@ def test_without_javascript_the_form_posts_and_redirects(open_page):
 
     make_reviewer("lee", password="lee-pass-12345")
     first, second = make_pending_review(name="plain-one"), make_pending_review(name="plain-two")
-    page = open_page(javascript=False)
+    page = open_page(java_script_enabled=False)
     log_in(page, username="lee", password="lee-pass-12345")
 
     page.get_by_role("link", name="plain-one").click()
@@ -198,7 +163,7 @@ def test_without_javascript_the_form_posts_and_redirects(open_page):
 def test_pages_fit_a_phone_screen(open_page):
     make_reviewer("pat", password="pat-pass-12345")
     approval = make_pending_review(name="a-rather-long-artifact-name-for-a-small-screen", body_text="word " * 400)
-    page = open_page(width=390, height=844)
+    page = open_page(viewport={"width": 390, "height": 844})
     log_in(page, username="pat", password="pat-pass-12345")
 
     for path in ("/", f"/approvals/{approval.id}/", "/history/"):
@@ -206,3 +171,20 @@ def test_pages_fit_a_phone_screen(open_page):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
     assert page.console.errors == [], page.console.errors
+
+
+def test_a_page_handed_out_again_is_empty(page_pool, open_page):
+    """The module's tests share pages (browser_fixtures.PagePool): one test's login must not reach the next."""
+    make_reviewer("ray", password="ray-pass-12345")
+    page = open_page()
+    log_in(page, username="ray", password="ray-pass-12345")
+    page.evaluate("console.error('left behind')")
+    assert page.context.cookies() and page.console.errors
+    page_pool.give_back()
+
+    again = open_page()
+
+    assert again is page  # the same page, emptied
+    assert (again.url, again.context.cookies(), again.console.errors) == ("about:blank", [], [])
+    again.goto("/")
+    assert again.url.endswith("/login/?next=/")

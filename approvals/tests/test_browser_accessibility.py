@@ -13,7 +13,6 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from approvals.models import Approval, ApprovalStatus
-from approvals.tests.test_browser import Console
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,27 +42,6 @@ PREVIEW_KINDS = {
 }
 
 
-@pytest.fixture
-def new_page(browser, live_server):
-    contexts = []
-
-    def new_page(*, session: str | None = None):
-        if isinstance(browser, str):
-            pytest.fail(browser, pytrace=False)
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
-        context.set_default_timeout(10_000)
-        if session:
-            context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
-        contexts.append(context)
-        page = context.new_page()
-        page.console = Console(page)
-        return page
-
-    yield new_page
-    for context in contexts:
-        context.close()
-
-
 def blocking_violations(page, path: str) -> list[str]:
     """axe-core's serious and critical findings on the page at path, as "rule: first target (impact)"."""
     page.goto(path)
@@ -82,12 +60,12 @@ def staff_session(client) -> str:
     return client.cookies["sessionid"].value
 
 
-def test_the_login_page_has_no_serious_accessibility_violation(new_page):
-    assert blocking_violations(new_page(), reverse("login")) == []
+def test_the_login_page_has_no_serious_accessibility_violation(open_page):
+    assert blocking_violations(open_page(), reverse("login")) == []
 
 
-def test_reviewer_pages_and_every_preview_kind_have_no_serious_accessibility_violation(demo_site, new_page, client):
-    page = new_page(session=staff_session(client))
+def test_reviewer_pages_and_every_preview_kind_have_no_serious_accessibility_violation(demo_site, open_page, client):
+    page = open_page(session=staff_session(client))
     pending = dict(Approval.objects.filter(status=ApprovalStatus.PENDING).values_list("artifact__name", "id"))
     decided = Approval.objects.exclude(status=ApprovalStatus.PENDING).values_list("id", flat=True).first()
     paths = [
@@ -103,8 +81,8 @@ def test_reviewer_pages_and_every_preview_kind_have_no_serious_accessibility_vio
     assert page.console.errors == [], page.console.errors
 
 
-def test_ops_console_pages_have_no_serious_accessibility_violation(demo_site, new_page, client):
-    page = new_page(session=staff_session(client))
+def test_ops_console_pages_have_no_serious_accessibility_violation(demo_site, open_page, client):
+    page = open_page(session=staff_session(client))
     paths = [
         reverse("admin:index"),
         reverse("admin:approvals_approval_changelist"),

@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from approvals.models import Approval, ApprovalStatus
 from approvals.tests.factories import make_pending_review, make_reviewer
-from approvals.tests.test_browser import Console
 
 pytestmark = [
     pytest.mark.browser,
@@ -18,18 +17,10 @@ pytestmark = [
 
 
 @pytest.fixture
-def reviewer_page(browser, live_server, client):
+def reviewer_page(open_page, client):
     """A logged-in reviewer's page (session cookie from the test client), console errors collected."""
     client.force_login(make_reviewer("keys_reviewer"))
-    if isinstance(browser, str):
-        pytest.fail(browser, pytrace=False)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(10_000)
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-    page = context.new_page()
-    page.console = Console(page)
-    yield page
-    context.close()
+    return open_page(session=client.cookies["sessionid"].value)
 
 
 def open_review(page, approval: Approval) -> None:

@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from approvals.models import Approval, ApprovalStatus
 from approvals.tests.factories import make_artifact, make_pending_review, make_project
-from approvals.tests.test_browser import Console
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,25 +20,10 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 
 @pytest.fixture
-def staff_page(browser, live_server, client):
+def staff_page(open_page, client):
     """A superuser's page (reviewer and staff) in a context made with the given options."""
-    contexts = []
     client.force_login(User.objects.create_superuser("layout-ops", password="layout-ops-pass-1"))
-
-    def staff_page(**options):
-        if isinstance(browser, str):
-            pytest.fail(browser, pytrace=False)
-        context = browser.new_context(base_url=live_server.url, **options)
-        context.set_default_timeout(10_000)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-        contexts.append(context)
-        page = context.new_page()
-        page.console = Console(page)
-        return page
-
-    yield staff_page
-    for context in contexts:
-        context.close()
+    return lambda **options: open_page(session=client.cookies["sessionid"].value, **options)
 
 
 def a_revision_with_a_rejected_first_version() -> Approval:

@@ -15,7 +15,7 @@ from django.db import connection
 from approvals.models import Approval, ApprovalOutcome, ArtifactKind, JobStatus
 from approvals.tests.factories import make_pending_review, make_project, make_reviewer
 from approvals.tests.sample_files import png_bytes
-from approvals.tests.test_browser import log_in, open_page  # noqa: F401 (the page fixture)
+from approvals.tests.test_browser import log_in
 from bench import example_agent
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_pipeline_db")]
@@ -49,7 +49,7 @@ def shots_dir(tmp_path) -> Path:
     return folder
 
 
-def test_edit_approve_request_changes_and_the_agents_next_version(open_page, shots_dir):  # noqa: F811
+def test_edit_approve_request_changes_and_the_agents_next_version(open_page, shots_dir):
     from playwright.sync_api import expect
 
     make_reviewer("ana", password="ana-pass-12345")
@@ -130,7 +130,7 @@ def test_edit_approve_request_changes_and_the_agents_next_version(open_page, sho
     assert page.console.errors == [], page.console.errors
 
 
-def test_each_networks_preview(open_page, local_bucket, shots_dir):  # noqa: F811
+def test_each_networks_preview(open_page, local_bucket, shots_dir):
     from playwright.sync_api import expect
 
     make_reviewer("sol", password="sol-pass-12345")
@@ -150,7 +150,7 @@ def test_each_networks_preview(open_page, local_bucket, shots_dir):  # noqa: F81
         "threads": dict(body_text="Spring launch day ✨ what should we build next? Reply below. #buildinpublic"),
         "facebook": dict(body_text=FACEBOOK_POST),
     }
-    page = open_page(width=1280, height=900)
+    page = open_page(viewport={"width": 1280, "height": 900})
     log_in(page, username="sol", password="sol-pass-12345")
     for key, fields in posts.items():
         platform = fields.pop("platform", key)
@@ -177,13 +177,13 @@ def test_each_networks_preview(open_page, local_bucket, shots_dir):  # noqa: F81
     assert page.console.errors == [], page.console.errors
 
 
-def test_without_javascript_an_edit_is_approved_and_changes_are_requested(open_page):  # noqa: F811
+def test_without_javascript_an_edit_is_approved_and_changes_are_requested(open_page):
     from playwright.sync_api import expect
 
     make_reviewer("noa", password="noa-pass-12345")
     edited = make_pending_review(name="plain-edit", body_text="Launch day!!", metadata={"platform": "x"})
     asked = make_pending_review(name="plain-ask", body_text="Soon.", metadata={"platform": "threads"})
-    page = open_page(javascript=False)
+    page = open_page(java_script_enabled=False)
     log_in(page, username="noa", password="noa-pass-12345")
 
     page.goto(f"/approvals/{edited.id}/")

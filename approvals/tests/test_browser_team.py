@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from approvals.models import Approval
 from approvals.tests.factories import make_pending_review, make_reviewer
-from approvals.tests.test_browser import open_page  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_pipeline_db")]
 
@@ -26,7 +25,7 @@ def queued(*names: str) -> list[Approval]:
     return approvals
 
 
-def logged_in(open_page, username: str):  # noqa: F811
+def logged_in(open_page, username: str):
     from playwright.sync_api import expect
 
     make_reviewer(username, password=PASSWORD)
@@ -39,7 +38,7 @@ def logged_in(open_page, username: str):  # noqa: F811
     return page
 
 
-def test_two_reviewers_see_each_others_claims_decisions_and_undo_live(open_page):  # noqa: F811
+def test_two_reviewers_see_each_others_claims_decisions_and_undo_live(open_page):
     from playwright.sync_api import expect
 
     first, second, third = queued("first-post", "second-post", "third-post")
@@ -81,7 +80,7 @@ def test_two_reviewers_see_each_others_claims_decisions_and_undo_live(open_page)
     assert ben.console.errors == [] and ana.console.errors == []
 
 
-def test_live_updates_on_the_review_page_leave_the_notes_being_typed_alone(open_page):  # noqa: F811
+def test_live_updates_on_the_review_page_leave_the_notes_being_typed_alone(open_page):
     from playwright.sync_api import expect
 
     (item,) = queued("launch-post")

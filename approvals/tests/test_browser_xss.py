@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from approvals.models import Job, Run
 from approvals.tests.hostile_data import ALL, BREAKOUT, IMG, SCRIPT, SVG, make_hostile_site
-from approvals.tests.test_browser import TIMEOUT_MS, log_in
+from approvals.tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_pipeline_db")]
 
@@ -48,16 +48,9 @@ def page_urls(site) -> list[str]:
 
 
 @pytest.fixture(params=["as served", "without the CSP"])
-def page(request, browser, live_server):
-    if isinstance(browser, str):
-        pytest.fail(f"{browser}, and FLOW_REQUIRE_BROWSER=1 requires the browser tests", pytrace=False)
-    context = browser.new_context(base_url=live_server.url, bypass_csp=request.param == "without the CSP")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
-    context.close()
+def page(request, open_page):
+    """A page that records and dismisses any dialog (`page.dialogs`), with the CSP or without it."""
+    return open_page(bypass_csp=request.param == "without the CSP")
 
 
 def test_the_payloads_do_run_when_put_in_a_page_raw(page):
