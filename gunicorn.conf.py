@@ -40,6 +40,13 @@ keepalive = env.int("GUNICORN_KEEPALIVE", 5)
 max_requests = env.int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = max_requests // 10
 
+# Django is imported once, in the master, and each worker forked from it: a
+# recycled or replaced worker serves at once, and the workers share those pages
+# of memory. Django opens no database connection at import, so none is shared
+# across the fork. New code needs a restart: with the app preloaded, HUP
+# re-forks the same code.
+preload_app = True
+
 # Logs to stdout/stderr for the platform to collect. The access line carries the
 # request id the app echoes, so it joins the app's own JSON lines.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
