@@ -9,7 +9,8 @@ from django.db import connections
 # A staff client and a small dataset for the ops console's tests.
 from approvals.tests.admin_fixtures import ops_client, ops_dataset  # noqa: F401
 
-# One Chromium for all browser tests; Django's async-safety check relaxed in those tests only.
+# Chromium per browser test module and its pages, kept between tests; Django's async-safety check
+# relaxed in those tests only.
 from approvals.tests.browser_fixtures import browser, open_page, page_pool, sync_database_calls_allowed  # noqa: F401
 
 # A fresh database per test, and a scratch copy of migrations_sql/, for apply_sql's tests.
