@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -235,6 +236,7 @@ def production_env(database: str) -> dict:
 
 
 _static_collected: set[tuple[Path, str]] = set()
+_static_collecting = threading.Lock()  # servers started from two threads wait for one collectstatic
 
 
 def collect_static(env: dict, root: Path = ROOT) -> None:
@@ -243,12 +245,13 @@ def collect_static(env: dict, root: Path = ROOT) -> None:
     Once per run, checkout and STATIC_ROOT: the files do not change during a run.
     """
     key = (root, env.get("STATIC_ROOT", ""))
-    if key in _static_collected:
-        return
-    _static_collected.add(key)
-    subprocess.run(
-        [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=root, env=env, check=True, capture_output=True
-    )
+    with _static_collecting:
+        if key in _static_collected:
+            return
+        subprocess.run(
+            [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=root, env=env, check=True, capture_output=True
+        )
+        _static_collected.add(key)
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,8 @@ def gunicorn_at(root: Path, database: str, *, workers: int = 2):
     """That checkout's gunicorn (its gunicorn.conf.py, DEBUG off) on a free port, stopped afterwards."""
     port = free_port()
     env = production_env(database)
+    if root != ROOT:  # a base checkout's static files differ from this one's: never in the same folder
+        env["STATIC_ROOT"] = str(root / "staticfiles")
     collect_static(env, root)
     process = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]

@@ -103,7 +103,7 @@ def measure(
     database: str, pages: int, *, cpu_seconds: float = CPU_SECONDS, settle_seconds: float = SETTLE_SECONDS
 ) -> dict:
     with gunicorn_at(ROOT, database) as server:
-        sessions = [log_in(server.base, username) for username in REVIEWERS]
+        sessions = [log_in(server.base, username) for username in REVIEWERS[: max(pages, 1)]]
         cookie = sessions[0][0]
         queue_p50(server.base, cookie)  # warm both workers
         idle = {"cpu": cpu_percent(server.pid, cpu_seconds), "queue_p50": queue_p50(server.base, cookie)}
