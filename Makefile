@@ -26,9 +26,11 @@ demo-reset: install db
 	$(BIN)/python manage.py seed_demo --reset
 
 # On TEST_WORKERS pytest-xdist workers (one per core here), each with a database of its own.
+# Compiled modules are kept (__pycache__, ignored by git) even where PYTHONDONTWRITEBYTECODE is set:
+# the suite starts about a hundred Python processes, and each would compile the app again.
 TEST_WORKERS ?= 2
 test: install-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The README's screenshots, from the browser test that walks the demo queue (tests themselves never write them).
 screenshots: install-dev
