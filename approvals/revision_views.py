@@ -8,20 +8,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from approvals.decisions import InvalidDecision
 from approvals.models import Artifact, ArtifactKind
 from approvals.networks.counting import graphemes
 from approvals.networks.limits import network_for
 from approvals.networks.preview import author_of, preview_of
-from approvals.revisions import parse_edit
+from approvals.revisions import EditRefused, parse_edit
 
 
 def edit_check(*, artifact: Artifact, body: str) -> dict:
     """The editor's status line: the error that would refuse the edit, or its counts on its network."""
     try:
         value = parse_edit(kind=artifact.kind, body=body)
-    except InvalidDecision as refusal:
-        return {"edit_error": refusal.message, "edit_preview": None, "edit_characters": None}
+    except EditRefused as refusal:
+        return {"edit_error": str(refusal), "edit_preview": None, "edit_characters": None}
     network = network_for(artifact.metadata)
     preview = None
     if network is not None:

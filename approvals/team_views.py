@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from approvals import claims, decisions
 from approvals.decisions import DecisionResult
 from approvals.forms import QueueFilterForm
-from approvals.models import ApprovalStatus
+from approvals.models import ApprovalOutcome
 from approvals.selectors.filters import QueueFilters
 from approvals.selectors.live import MAX_LIVE_ROWS, queue_row_state, queue_state, review_status, version_of
 from approvals.selectors.queue import QueuePage, next_pending_id, pending_rows_of_artifacts
@@ -52,12 +52,20 @@ def next_claimed_id(*, after: uuid.UUID, filters: QueueFilters, username: str) -
     return next_id
 
 
+# What the Undo offer names, by the decision's outcome: "You can take back <label> <name> v<version>".
+UNDO_LABELS = {
+    ApprovalOutcome.APPROVED: "the approval of",
+    ApprovalOutcome.REJECTED: "the rejection of",
+    ApprovalOutcome.CHANGES_REQUESTED: "the request for changes to",
+    ApprovalOutcome.APPROVED_WITH_EDITS: "the approval with edits of",
+}
+
+
 def remember_decision(request: HttpRequest, result: DecisionResult) -> dict:
     """The "Undo" offer for this decision: shown on this response's page, and on the pages that follow."""
-    verb = "approval" if result.status == ApprovalStatus.APPROVED else "rejection"
     request.undo_offer = {
         "approval_id": str(result.approval_id),
-        "label": f"the {verb} of {result.artifact_name} v{result.artifact_version}",
+        "label": f"{UNDO_LABELS[result.outcome]} {result.artifact_name} v{result.artifact_version}",
     }
     return request.undo_offer
 

@@ -18,10 +18,10 @@ from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
 
 from approvals import claims
-from approvals.decisions import AlreadyDecided, DecisionError, NotFound
+from approvals.decisions import AlreadyDecided, DecisionError, NotFound, record_decision
 from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
+from approvals.models import ApprovalOutcome
 from approvals.plumbing.security_headers import keeps_no_copy
-from approvals.revisions import CONFIRMATION_VERBS, record_decision
 from approvals.selectors.history import decided_history
 from approvals.selectors.keyset import PAGE_SIZE
 from approvals.selectors.projects import project_choices
@@ -46,6 +46,15 @@ def healthz(request):
 # Every view below checks the permission itself: a check living only around a
 # partial in a template could be bypassed by requesting the partial.
 can_review = permission_required("approvals.can_review", raise_exception=True)
+
+
+# The confirmation after each decision: "<verb> <name> v<version>."
+CONFIRMATION_VERBS = {
+    ApprovalOutcome.APPROVED: "Approved",
+    ApprovalOutcome.REJECTED: "Rejected",
+    ApprovalOutcome.CHANGES_REQUESTED: "Requested changes to",
+    ApprovalOutcome.APPROVED_WITH_EDITS: "Approved with edits:",
+}
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -180,7 +189,9 @@ def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
         status = 409 if isinstance(error, AlreadyDecided) else 422
         return _review_response(request, review=review, filter_form=filter_form, decision_form=form, status=status)
 
-    messages.success(request, f"{CONFIRMATION_VERBS[result.status]} {result.artifact_name} v{result.artifact_version}.")
+    messages.success(
+        request, f"{CONFIRMATION_VERBS[result.outcome]} {result.artifact_name} v{result.artifact_version}."
+    )
     offer = remember_decision(request, result)
     query = filter_form.querystring()
     if not _wants_partial(request):

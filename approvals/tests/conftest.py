@@ -176,6 +176,17 @@ def transactional_pipeline_db(transactional_db):
 
 
 @pytest.fixture
+def listener(transactional_pipeline_db):
+    """A separate connection LISTENing on flow_approvals, as the pipeline would."""
+    wrapper = connections.create_connection("default")
+    wrapper.ensure_connection()
+    wrapper.connection.autocommit = True
+    wrapper.connection.execute("listen flow_approvals")
+    yield wrapper.connection
+    wrapper.close()
+
+
+@pytest.fixture
 def demo_site(settings, tmp_path):
     """seed_demo's data and account, with its files, thumbnails and password file under tmp_path."""
     settings.VAR_DIR = tmp_path

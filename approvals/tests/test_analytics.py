@@ -9,9 +9,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.decisions import decide
+from approvals.decisions import approve_with_edits, decide, request_changes
 from approvals.models import Approval, ApprovalStatus, ReviewItem, ReviewTarget
-from approvals.revisions import approve_with_edits, request_changes
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,18 @@ import time
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
 
-from approvals.decisions import AlreadyDecided, DecisionResult, InvalidDecision, NotFound, decide
-from approvals.models import Approval, JobStatus
+from approvals import claims
+from approvals.decisions import (
+    AlreadyDecided,
+    DecisionResult,
+    InvalidDecision,
+    NotFound,
+    decide,
+    record_decision,
+    reopen,
+    undo,
+)
+from approvals.models import Approval, JobStatus, ReviewClaim
 from approvals.tests.factories import make_artifact, make_job, make_pending_review
 
 NIL_UUID = "00000000-0000-4000-8000-000000000000"
@@ -47,6 +57,7 @@ def test_approving_moves_the_waiting_job_to_done_and_leaves_other_jobs_alone():
         artifact_name=artifact.name,
         artifact_version=artifact.version,
         status="approved",
+        outcome="approved",
         decided_by="sam",
         decided_at=result.decided_at,
         jobs_moved=1,
@@ -238,17 +249,6 @@ def test_reviewers_released_together_never_both_win():
 # --- The notification ----------------------------------------------------------
 
 
-@pytest.fixture
-def listener(transactional_pipeline_db):
-    """A separate connection LISTENing on flow_approvals, as the pipeline would."""
-    wrapper = connections.create_connection("default")
-    wrapper.ensure_connection()
-    wrapper.connection.autocommit = True
-    wrapper.connection.execute("listen flow_approvals")
-    yield wrapper.connection
-    wrapper.close()
-
-
 def _received(raw_connection, *, timeout: float) -> list[dict]:
     return [json.loads(note.payload) for note in raw_connection.notifies(timeout=timeout, stop_after=1)]
 
@@ -280,3 +280,55 @@ def test_a_decision_rolled_back_notifies_nobody(listener):
     assert _received(listener, timeout=0.5) == []
     approval.refresh_from_db()
     assert approval.status == "pending"
+
+
+# --- One writer: every kind of decision takes the same steps -----------------------------------------
+
+EVERY_DECISION = {
+    "approve": {"decision": "approved"},
+    "reject": {"decision": "rejected", "notes": "Off brand."},
+    "request changes": {"decision": "changes_requested", "reasons": ["tone"]},
+    "approve with edits": {"decision": "approved_with_edits", "edited_body": "Launch day, edited!"},
+}
+
+
+def _all_received(raw_connection) -> list[dict]:
+    """Every notification that arrives within a second: a second one for the same decision would show."""
+    return [json.loads(note.payload) for note in raw_connection.notifies(timeout=1)]
+
+
+@pytest.mark.parametrize("kind", EVERY_DECISION)
+def test_every_decision_ends_the_claim_on_it_and_notifies_exactly_once(listener, kind):
+    approval = make_pending_review(body_text="Launch day!")
+    claims.claim(approval_id=approval.id, claimant="ana")
+    assert ReviewClaim.objects.filter(approval_id=approval.id, claimant="ana").exists()
+    fields = {"notes": "", "reasons": (), "edited_body": None} | EVERY_DECISION[kind]
+
+    result = record_decision(approval_id=approval.id, decided_by="bo", **fields)
+
+    assert not ReviewClaim.objects.filter(approval_id=approval.id).exists()
+    assert [(note["decision"], note["decided_by"]) for note in _all_received(listener)] == [(result.outcome, "bo")]
+    assert result.outcome == fields["decision"]
+
+
+@pytest.mark.parametrize("kind", EVERY_DECISION)
+def test_every_decision_taken_back_notifies_exactly_once(listener, kind):
+    approval = make_pending_review(body_text="Launch day!")
+    fields = {"notes": "", "reasons": (), "edited_body": None} | EVERY_DECISION[kind]
+    result = record_decision(approval_id=approval.id, decided_by="bo", **fields)
+    _all_received(listener)
+
+    undone = undo(approval_id=result.approval_id, undone_by="bo", window_seconds=60)
+    assert [note["undone_by"] for note in _all_received(listener)] == ["bo"]
+    decide(approval_id=undone.new_approval_id, decision="approved", notes="", decided_by="bo")
+    _all_received(listener)
+    reopened = reopen(approval_id=undone.new_approval_id, reopened_by="lead")
+    assert _all_received(listener) == [
+        {
+            "approval_id": str(reopened.new_approval_id),
+            "artifact_id": str(reopened.artifact_id),
+            "status": "pending",
+            "reopened_from": str(undone.new_approval_id),
+            "reopened_by": "lead",
+        }
+    ]

@@ -11,8 +11,7 @@ from django.conf import settings
 from django.db import connection
 from psycopg.conninfo import make_conninfo
 
-from approvals.decisions import decide
-from approvals.revisions import approve_with_edits, request_changes
+from approvals.decisions import approve_with_edits, decide, request_changes
 from approvals.tests.factories import make_pending_review
 from bench import example_agent
 

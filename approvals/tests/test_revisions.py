@@ -5,9 +5,16 @@ import threading
 import pytest
 from django.db import connections
 
-from approvals.decisions import AlreadyDecided, DecisionError, InvalidDecision, decide
+from approvals.decisions import (
+    AlreadyDecided,
+    DecisionError,
+    InvalidDecision,
+    approve_with_edits,
+    decide,
+    request_changes,
+)
 from approvals.models import Approval, ApprovalOutcome, Artifact, ArtifactKind, Job
-from approvals.revisions import EDIT_MAX_CHARACTERS, approve_with_edits, is_editable, request_changes
+from approvals.revisions import EDIT_MAX_CHARACTERS, is_editable
 from approvals.tests.factories import make_artifact, make_pending_review
 
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 from approvals.decisions import NotUndoable, decide, undo
 from approvals.models import Approval, ApprovalStatus, Job, JobStatus
 from approvals.tests.factories import make_pending_review
-from approvals.tests.test_decisions import listener  # noqa: F401, F811 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +56,7 @@ def test_undo_within_the_window_puts_the_item_back_where_it_was(reviewer):
     assert result.jobs_moved == 1
 
 
-def test_undo_notifies_the_pipeline(listener):  # noqa: F811
+def test_undo_notifies_the_pipeline(listener):
     approval = decided()
     list(listener.notifies(timeout=5, stop_after=1))  # the decision's own notice
 
@@ -181,3 +180,21 @@ def test_undo_after_the_window_says_why_on_the_page(reviewer_client, settings):
 
     assert "Undo is only possible for 30 seconds after a decision" in response.content.decode()
     assert not Approval.objects.filter(status="pending").exists()
+
+
+OFFERS = [
+    ({"decision": "approved"}, "the approval of first v1"),
+    ({"decision": "rejected", "notes": "No."}, "the rejection of first v1"),
+    ({"decision": "changes_requested", "reasons": ["tone"]}, "the request for changes to first v1"),
+    ({"decision": "approved_with_edits", "edited_body": "Edited."}, "the approval with edits of first v2"),
+]
+
+
+@pytest.mark.parametrize(("post", "offer"), OFFERS, ids=[post["decision"] for post, _ in OFFERS])
+def test_the_undo_offer_names_the_decision_that_was_made(reviewer_client, post, offer):
+    first = make_pending_review(name="first", body_text="The draft.")
+    make_pending_review(name="second")
+    response = reviewer_client.post(reverse("approval-decide", args=[first.id]), post)
+    page = reviewer_client.get(response["Location"], follow=True).content.decode()
+
+    assert f"You can take back {offer} for a few seconds." in page

@@ -1,0 +1,43 @@
+"""The refusals of the decision service (approvals/decisions.py), each with a message fit to show."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+
+class DecisionError(Exception):
+    """A refusal with a message fit to show the person who asked."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DecisionError):
+    pass
+
+
+class InvalidDecision(DecisionError):
+    pass
+
+
+class AlreadyDecided(DecisionError):
+    def __init__(self, *, status: str, decided_by: str | None, decided_at: datetime | None):
+        self.status = status
+        self.decided_by = decided_by
+        self.decided_at = decided_at
+        who = decided_by or "someone"
+        when = timezone.localtime(decided_at).strftime("%Y-%m-%d %H:%M:%S %Z") if decided_at else "an unknown time"
+        super().__init__(f"This item was already {status} by {who} at {when}. Nothing was changed.")
+
+
+class NotReopenable(DecisionError):
+    pass
+
+
+class NotRequeueable(DecisionError):
+    pass
+
+
+class NotUndoable(DecisionError):
+    pass
