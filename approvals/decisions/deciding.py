@@ -5,9 +5,10 @@ conditional UPDATE that settles who wins a race, the "already decided" answer,
 the claim's release), the outcome's own step, and the shared ending.
 """
 
+import functools
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,13 +55,9 @@ def decide(
     else:
         notes, reasons = clean_notes(notes, required=False), clean_reasons(reasons)
     step = _approve if decision == ApprovalStatus.APPROVED else _reject
-    with transaction.atomic(), connection.cursor() as cursor:
-        closed = _close_pending(
-            cursor, approval_id=approval_id, outcome=decision, notes=notes, reasons=reasons, by=decided_by
-        )
-        result = step(cursor, closed)
-        announce(cursor, result)
-    return result
+    return _decide_pending(
+        approval_id=approval_id, outcome=decision, notes=notes, reasons=reasons, by=decided_by, step=step
+    )
 
 
 def request_changes(
@@ -69,18 +66,14 @@ def request_changes(
     """Reject, and queue a revision job for the agent (same kind as the draft's job), all or nothing."""
     approval_id = approval_uuid(approval_id)
     notes, reasons = clean_rejection(notes, reasons, verb="request changes")
-    with transaction.atomic(), connection.cursor() as cursor:
-        closed = _close_pending(
-            cursor,
-            approval_id=approval_id,
-            outcome=ApprovalOutcome.CHANGES_REQUESTED,
-            notes=notes,
-            reasons=reasons,
-            by=decided_by,
-        )
-        result = _queue_revision(cursor, closed)
-        announce(cursor, result)
-    return result
+    return _decide_pending(
+        approval_id=approval_id,
+        outcome=ApprovalOutcome.CHANGES_REQUESTED,
+        notes=notes,
+        reasons=reasons,
+        by=decided_by,
+        step=_queue_revision,
+    )
 
 
 def approve_with_edits(
@@ -99,20 +92,33 @@ def approve_with_edits(
     if changes_nothing(draft, edited):
         raise InvalidDecision("The edit changes nothing: use Approve.")
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            closed = _close_pending(
-                cursor,
-                approval_id=approval_id,
-                outcome=ApprovalOutcome.REPLACED_BY_EDIT,
-                notes=f"Replaced by {decided_by}'s edit, approved as a new version.",
-                reasons=[],
-                by=decided_by,
-            )
-            result = _approve_edit(cursor, closed, draft=draft, edited=edited, notes=notes)
-            announce(cursor, result)
+        return _decide_pending(
+            approval_id=approval_id,
+            outcome=ApprovalOutcome.REPLACED_BY_EDIT,
+            notes=f"Replaced by {decided_by}'s edit, approved as a new version.",
+            reasons=[],
+            by=decided_by,
+            step=functools.partial(_approve_edit, draft=draft, edited=edited, notes=notes),
+        )
     except IntegrityError as error:
         # Another writer took this version number of the artifact in the meantime.
         raise DecisionError("A newer version of this artifact appeared meanwhile: reload and edit that one.") from error
+
+
+def _decide_pending(
+    *,
+    approval_id: uuid.UUID,
+    outcome: str,
+    notes: str,
+    reasons: list[str],
+    by: str,
+    step: Callable[..., DecisionResult],
+) -> DecisionResult:
+    """Every decision's transaction: close the pending approval, the outcome's `step`, the shared ending."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        closed = _close_pending(cursor, approval_id=approval_id, outcome=outcome, notes=notes, reasons=reasons, by=by)
+        result = step(cursor, closed)
+        announce(cursor, result)
     return result
 
 
