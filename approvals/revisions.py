@@ -3,6 +3,7 @@ from, and the edit parsed and checked as it will be stored. Pure functions: the 
 (approvals.decisions, "Approve with edits") is what writes it."""
 
 import json
+import math
 
 from approvals.files.previews import TEXT_PREVIEW_LIMIT
 from approvals.models import Artifact, ArtifactKind
@@ -15,6 +16,8 @@ class EditRefused(ValueError):
 # An edit is made in the review page's editor, which holds what the preview
 # holds: a draft longer than this is not offered for editing, and no edit may be longer.
 EDIT_MAX_CHARACTERS = TEXT_PREVIEW_LIMIT
+# Python's own limit on reading an integer from text; a longer one is no number a post needs.
+JSON_INTEGER_MAX_DIGITS = 4_300
 
 
 def is_editable(artifact: Artifact) -> bool:
@@ -47,7 +50,7 @@ def parse_edit(*, kind: str, body: str | None) -> str | object:
     if kind == ArtifactKind.TEXT:
         return body
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
     except json.JSONDecodeError as error:
         raise EditRefused(f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}).") from error
     except RecursionError as error:
@@ -61,6 +64,25 @@ def parse_edit(*, kind: str, body: str | None) -> str | object:
     except UnicodeEncodeError as error:
         raise EditRefused("The JSON holds an unpaired surrogate escape (\\ud800-\\udfff).") from error
     return value
+
+
+def _refuse_constant(name: str):
+    raise EditRefused(f"Not valid JSON: {name} is not a JSON number (write a number, a string or null).")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise EditRefused(f"The number {text[:40]} is too large to store: JSON numbers here must be finite.")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    # Python refuses to read integers of over sys.get_int_max_str_digits() digits (4,300) with a bare ValueError.
+    digits = len(text.lstrip("-"))
+    if digits > JSON_INTEGER_MAX_DIGITS:
+        raise EditRefused(f"A number of {digits:,} digits is too long: at most {JSON_INTEGER_MAX_DIGITS:,} digits.")
+    return int(text)
 
 
 def changes_nothing(draft: Artifact, edited) -> bool:

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -64,6 +65,7 @@ UNDO_LABELS = {
 def remember_decision(request: HttpRequest, result: DecisionResult) -> dict:
     """The "Undo" offer for this decision: shown on this response's page, and on the pages that follow."""
     request.undo_offer = {
+        "user": request.user.pk,
         "approval_id": str(result.approval_id),
         "label": f"{UNDO_LABELS[result.outcome]} {result.artifact_name} v{result.artifact_version}",
     }
@@ -90,7 +92,9 @@ def _undo_offer(request: HttpRequest) -> dict | None:
         return offer
     # The signature's timestamp bounds it too, whatever the browser does with max_age.
     signed = request.get_signed_cookie(UNDO_COOKIE, default=None, salt=UNDO_COOKIE, max_age=settings.UNDO_SECONDS)
-    return json.loads(signed) if signed else None
+    offer = json.loads(signed) if signed else None
+    # The browser keeps the cookie across a logout: the next person to log in there is not offered it.
+    return offer if offer and offer.get("user") == request.user.pk else None
 
 
 def queue_extras(request: HttpRequest, page: QueuePage) -> dict:
@@ -109,6 +113,7 @@ def review_extras(request: HttpRequest, review: ReviewContext | None) -> dict:
         "poll_seconds": settings.LIVE_POLL_SECONDS,
         # Renewed well before it lapses, so one lost request does not end it.
         "renew_seconds": max(5, claims.claim_seconds() // 5),
+        "opened_token": review and opened_token(approval_id=review.approval.id, username=request.user.get_username()),
         "undo_offer": _undo_offer(request),
     }
 
@@ -116,11 +121,33 @@ def review_extras(request: HttpRequest, review: ReviewContext | None) -> dict:
 # --- claims: the open page's heartbeat, and leaving -------------------------------------------------
 
 
+# How long an open review page's heartbeat may keep its claim alive: a working day.
+OPENED_TOKEN_MAX_AGE = 12 * 3600
+
+
+def opened_token(*, approval_id: uuid.UUID, username: str) -> str:
+    """Signed proof, carried by the review page's heartbeat, that this reviewer opened this item."""
+    return signing.dumps([str(approval_id), username], salt="approval-opened", compress=True)
+
+
+def _opened_by(token: str | None, *, approval_id: uuid.UUID, username: str) -> bool:
+    try:
+        opened = signing.loads(token or "", salt="approval-opened", max_age=OPENED_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return False
+    return opened == [str(approval_id), username]
+
+
 @can_review
 @require_POST
 @never_cache
 def approval_claim(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
-    claims.renew(approval_id=approval_id, claimant=request.user.get_username())
+    """The open review page's heartbeat. It renews only an item its page opened: else one reviewer
+    could claim the whole queue without opening anything, and everyone else's "Next" would find nothing."""
+    username = request.user.get_username()
+    if not _opened_by(request.POST.get("opened"), approval_id=approval_id, username=username):
+        return HttpResponse("Open the item to claim it: this heartbeat is not from its page.", status=403)
+    claims.renew(approval_id=approval_id, claimant=username)
     return HttpResponse(status=204)
 
 

@@ -18,7 +18,7 @@ from approvals.decisions.errors import AlreadyDecided, DecisionError, InvalidDec
 from approvals.decisions.inputs import approval_uuid, clean_notes, clean_reasons, clean_rejection
 from approvals.decisions.results import DecisionResult, announce
 from approvals.models import Approval, ApprovalOutcome, ApprovalStatus, Artifact, ArtifactKind, JobStatus
-from approvals.revisions import EditRefused, changes_nothing, parse_edit
+from approvals.revisions import EDIT_MAX_CHARACTERS, EditRefused, changes_nothing, is_editable, parse_edit
 
 
 def record_decision(
@@ -85,6 +85,11 @@ def approve_with_edits(
     draft = Artifact.objects.filter(approvals__id=approval_id).first()
     if draft is None:
         raise NotFound("This approval does not exist (it may have been deleted).")
+    if draft.kind != ArtifactKind.FILE and not is_editable(draft):
+        raise InvalidDecision(
+            f"This draft is longer than the editor holds ({EDIT_MAX_CHARACTERS:,} characters): "
+            "approve it as it is, reject it or request changes."
+        )
     try:
         edited = parse_edit(kind=draft.kind, body=body)
     except EditRefused as refusal:

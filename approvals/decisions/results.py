@@ -40,6 +40,8 @@ class ReopenResult:
     jobs_moved: int
     reopened_by: str
     undone: bool = False
+    # Undoing an approved edit deletes the reviewer's version: the artifact an agent may have heard approved.
+    withdrawn_artifact_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,16 @@ class RequeueResult:
 def notify_payload(result: DecisionResult | ReopenResult) -> dict:
     """What a LISTENing agent receives on `flow_approvals` (docs/pipeline.md, "The notify payload")."""
     if isinstance(result, ReopenResult):
-        return {
+        payload = {
             "approval_id": result.new_approval_id,
             "artifact_id": result.artifact_id,
             "status": ApprovalStatus.PENDING,
             "reopened_from": result.old_approval_id,
             ("undone_by" if result.undone else "reopened_by"): result.reopened_by,
         }
+        if result.withdrawn_artifact_id:
+            payload["withdrawn_artifact_id"] = result.withdrawn_artifact_id
+        return payload
     payload = {
         "approval_id": result.approval_id,
         "artifact_id": result.artifact_id,

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import Approval, ApprovalStatus, ArtifactKind, Job, Run
+from approvals.team_views import opened_token
 from approvals.tests.factories import make_artifact, make_pending_review, make_reviewer
 from approvals.tests.sample_files import png_bytes
 
@@ -72,6 +73,7 @@ def client_for(role: str) -> Client:
     return client
 
 
+USERNAMES = {"reviewer": "reviewer", "staff": "ops", "superuser": "root"}
 MODELS = ("project", "artifact", "job", "approval", "run")
 
 # URL name -> how to build it from the site.
@@ -164,6 +166,8 @@ def test_access(site, role, name, method):
     client = client_for(role)
     url = URLS[name](site)
     data = {"decision": "approved", "notes": "ok"} if name == "decide" else {}
+    if name == "claim" and role in USERNAMES:  # the heartbeat of a page this user opened
+        data = {"opened": opened_token(approval_id=site.pending.id, username=USERNAMES[role])}
 
     response = client.get(url) if method == "GET" else client.post(url, data)
 

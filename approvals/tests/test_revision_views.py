@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from approvals.models import Approval, ApprovalOutcome, Artifact, ArtifactKind, Job
+from approvals.revisions import EDIT_MAX_CHARACTERS
 from approvals.tests.factories import make_pending_review
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +204,36 @@ def test_a_refused_edit_reopens_the_editor_with_what_was_typed(reviewer_client):
     assert '<details class="editor" data-editor open>' in page
     assert "{&quot;thread&quot;: [&quot;one&quot;, &quot;two&quot;</textarea>" in page
     assert Approval.objects.get(id=approval.id).status == "pending"
+
+
+NUMBERS_POSTGRESQL_CANNOT_STORE = {
+    "NaN": '{"thread": ["one"], "score": NaN}',
+    "Infinity": '{"thread": ["one"], "score": -Infinity}',
+    "1e400": '{"thread": ["one"], "score": 1e400}',
+    "4,301 digits": '{"thread": ["one"], "score": ' + "9" * 4301 + "}",
+}
+
+
+@pytest.mark.parametrize("body", NUMBERS_POSTGRESQL_CANNOT_STORE.values(), ids=NUMBERS_POSTGRESQL_CANNOT_STORE)
+def test_a_json_edit_with_a_number_postgresql_cannot_store_is_refused_in_words(reviewer_client, body):
+    approval = make_pending_review(kind=ArtifactKind.JSON, body_json={"thread": ["one"]}, metadata={"platform": "x"})
+
+    check = reviewer_client.post(reverse("approval-edit-check", args=[approval.id]), {"edited_body": body})
+    response = reviewer_client.post(decide_url(approval), {"decision": "approved_with_edits", "edited_body": body})
+
+    assert check.status_code == 200
+    assert "data-edit-error" in check.content.decode()
+    assert response.status_code == 422
+    assert Approval.objects.get(id=approval.id).status == "pending"
+    assert Artifact.objects.count() == 1
+
+
+def test_a_crafted_edit_of_a_draft_longer_than_the_editor_holds_is_refused(reviewer_client):
+    approval = make_pending_review(body_text="x" * (EDIT_MAX_CHARACTERS + 1))
+
+    response = reviewer_client.post(decide_url(approval), {"decision": "approved_with_edits", "edited_body": "Short."})
+
+    assert response.status_code == 422
+    assert "longer than the editor holds" in response.content.decode()
+    assert Approval.objects.get(id=approval.id).status == "pending"
+    assert Artifact.objects.count() == 1

@@ -155,7 +155,7 @@ def test_an_edit_racing_a_plain_approve_has_exactly_one_winner():
     def run(name, call, **kwargs):
         start.wait()
         try:
-            outcomes[name] = call(approval_id=approval.id, decided_by=name, **kwargs).status
+            outcomes[name] = call(approval_id=approval.id, decided_by=name, **kwargs).outcome
         except AlreadyDecided as lost:
             outcomes[name] = f"lost to {lost.decided_by}"
         finally:

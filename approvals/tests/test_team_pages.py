@@ -1,5 +1,7 @@
 """Claims and live updates on the reviewer pages: opening claims, markers, Next without JavaScript, the polls."""
 
+import html
+import json
 import re
 from datetime import timedelta
 
@@ -97,16 +99,43 @@ def test_the_next_link_on_a_review_page_skips_others_claims(reviewer_client):
     assert f'href="{reverse("approval-detail", args=[third.id])}" rel="next"' in page
 
 
+def heartbeat_of(page: str) -> dict:
+    """What the review page's heartbeat posts (its hx-vals)."""
+    return json.loads(html.unescape(re.search(r"hx-vals='([^']+)'", page).group(1)))
+
+
 def test_the_heartbeat_renews_the_claim_and_leaving_releases_it(reviewer_client):
     approval = make_pending_review()
-    reviewer_client.get(reverse("approval-detail", args=[approval.id]))
+    page = reviewer_client.get(reverse("approval-detail", args=[approval.id])).content.decode()
     ReviewClaim.objects.filter(approval_id=approval.id).update(expires_at=timezone.now() + timedelta(seconds=2))
 
-    assert reviewer_client.post(reverse("approval-claim", args=[approval.id])).status_code == 204
+    assert reviewer_client.post(reverse("approval-claim", args=[approval.id]), heartbeat_of(page)).status_code == 204
     claim = ReviewClaim.objects.get(approval_id=approval.id)
     assert claim.expires_at > timezone.now() + timedelta(minutes=4)
 
     assert reviewer_client.post(reverse("approval-release", args=[approval.id])).status_code == 204
+    assert not ReviewClaim.objects.exists()
+
+
+def test_a_heartbeat_claims_nothing_its_page_did_not_open(reviewer_client):
+    opened, *others = queued(3)
+    page = reviewer_client.get(reverse("approval-detail", args=[opened.id])).content.decode()
+    token = heartbeat_of(page)
+
+    for other in others:  # the heartbeat's own token, or none, on items this reviewer never opened
+        assert reviewer_client.post(reverse("approval-claim", args=[other.id]), token).status_code == 403
+        assert reviewer_client.post(reverse("approval-claim", args=[other.id])).status_code == 403
+
+    assert list(ReviewClaim.objects.values_list("approval_id", flat=True)) == [opened.id]
+
+
+def test_a_heartbeat_from_another_reviewers_page_claims_nothing(reviewer_client, client):
+    approval = make_pending_review()
+    page = reviewer_client.get(reverse("approval-detail", args=[approval.id])).content.decode()
+    ReviewClaim.objects.all().delete()
+    client.force_login(make_reviewer("ana"))
+
+    assert client.post(reverse("approval-claim", args=[approval.id]), heartbeat_of(page)).status_code == 403
     assert not ReviewClaim.objects.exists()
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from approvals.decisions import NotUndoable, decide, undo
 from approvals.models import Approval, ApprovalStatus, Job, JobStatus
-from approvals.tests.factories import make_pending_review
+from approvals.tests.factories import make_pending_review, make_reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +198,16 @@ def test_the_undo_offer_names_the_decision_that_was_made(reviewer_client, post, 
     page = reviewer_client.get(response["Location"], follow=True).content.decode()
 
     assert f"You can take back {offer} for a few seconds." in page
+
+
+def test_the_undo_offer_is_not_shown_to_the_next_person_to_log_in_on_the_browser(reviewer_client):
+    first = make_pending_review(name="first")
+    make_pending_review(name="second")
+    response = reviewer_client.post(reverse("approval-decide", args=[first.id]), {"decision": "approved"})
+    assert "You can take back" in reviewer_client.get(response["Location"], follow=True).content.decode()
+    reviewer_client.post(reverse("logout"))
+
+    reviewer_client.force_login(make_reviewer("ana"))
+
+    page = reviewer_client.get(reverse("queue")).content.decode()
+    assert "You can take back" not in page
