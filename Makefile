@@ -1,4 +1,4 @@
-# Flow Review: `make run` serves the app with demo data; `make test` runs the whole suite.
+# Flow Review: `make run` serves the app with demo data; `make test` runs the whole suite (`make test-fast`: most of it).
 # Needs only Python 3.11+ and make: everything else goes into .venv, the database into var/.
 
 PYTHON ?= python3
@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 VAR_DIR ?= $(or $(FLOW_VAR_DIR),var)
 
-.PHONY: run test screenshots lint format install install-dev db clean-db stop demo-reset
+.PHONY: run test test-fast screenshots lint format install install-dev db clean-db stop demo-reset
 
 # The login banner prints once the server answers, below Django's startup lines; a taken port stops here first.
 run: install db
@@ -29,8 +29,14 @@ demo-reset: install db
 # Compiled modules are kept (__pycache__, ignored by git) even where PYTHONDONTWRITEBYTECODE is set:
 # the suite starts about a hundred Python processes, and each would compile the app again.
 TEST_WORKERS ?= 2
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 test: install-dev
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+# The same run without the browser tests and the benchmarks' smoke runs (about half the suite's work): for
+# the edit-test loop; `make test`, which CI runs, still runs everything.
+test-fast: install-dev
+	$(PYTEST) -m "not browser and not bench" $(PYTEST_ARGS)
 
 # The README's screenshots, from the browser test that walks the demo queue (tests themselves never write them).
 screenshots: install-dev

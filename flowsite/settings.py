@@ -4,7 +4,9 @@ Development works with no environment at all (embedded PostgreSQL under var/,
 files under var/storage/). DEBUG=0 selects production, where the secrets and
 hosts must be given: a missing one stops start-up with its name. Values are
 parsed by environs: a malformed one (`SECURE_SSL_REDIRECT=ture`, `HSTS_SECONDS=1y`)
-stops start-up with the variable's name, never becomes a silent default.
+stops start-up with the variable's name, never becomes a silent default. Every
+number has a range, and a value outside it stops start-up the same way, saying
+what is allowed (`REVIEW_CLAIM_SECONDS=0` would make every review page fail).
 """
 
 import os
@@ -15,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from environs import Env
+from marshmallow.validate import Range
 
 env = Env(expand_vars=False)
 
@@ -27,6 +30,22 @@ def _names(value) -> list[str]:
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env.path("FLOW_VAR_DIR", BASE_DIR / "var")
+
+
+def env_number(name: str, default: int | float, *, low: int | float, high: int | float, unit: str):
+    """A whole number (a decimal one if the default is a float) from low to high, both included.
+
+    Outside the range, or not a number at all, start-up stops with the variable's
+    name and the range: `Environment variable "UNDO_SECONDS" invalid: must be ...`.
+    """
+    allowed = f"{'a number' if isinstance(default, float) else 'a whole number'} of {unit} from {low} to {high}"
+    parse = env.float if isinstance(default, float) else env.int
+    return parse(
+        name,
+        default,
+        validate=Range(min=low, max=high, error=f"must be {allowed}, not {{input}}"),
+        error_messages={"invalid": f"must be {allowed}"},
+    )
 
 
 def env_required(name: str) -> str:
@@ -50,7 +69,9 @@ else:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", 31536000)
+    # 0 is how a site tells browsers to forget HSTS; more than two years (the
+    # longest max-age browsers and the preload list honour) is a typo.
+    SECURE_HSTS_SECONDS = env_number("HSTS_SECONDS", 31536000, low=0, high=2 * 365 * 86400, unit="seconds")
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", True)
 
@@ -58,7 +79,9 @@ else:
 # X-Forwarded-Proto, and take the client's address from X-Forwarded-For, counting
 # PROXY_COUNT hops from the right (the left-most entries are the client's to forge).
 BEHIND_PROXY = env.bool("BEHIND_PROXY", False)
-PROXY_COUNT = env.int("PROXY_COUNT", 1) if BEHIND_PROXY else 0
+# Behind a proxy at least one hop: 0 would take the proxy's own address for every
+# client, so one guesser would lock everyone out of logging in.
+PROXY_COUNT = env_number("PROXY_COUNT", 1, low=1, high=10, unit="proxies") if BEHIND_PROXY else 0
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Origins (scheme://host[:port]) allowed to POST besides the app's own host,
@@ -178,8 +201,10 @@ else:
         "PORT": "",
         "OPTIONS": {},
     }
+# libpq waits forever for 0 or less and counts 1 as 2; past a minute the proxy in
+# front gives up first, and the reviewer sees its error instead of our 503.
 _database["OPTIONS"] = {
-    "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", 5),
+    "connect_timeout": env_number("DATABASE_CONNECT_TIMEOUT", 5, low=2, high=60, unit="seconds"),
     "options": f"-c search_path={DJANGO_SCHEMA},public",
     **_database["OPTIONS"],
 }
@@ -188,7 +213,9 @@ _database["OPTIONS"] = {
 # ran the database out of connections. Django's docs: persistent connections
 # are wasted under the development server. Elsewhere (gunicorn) they are kept.
 RUNNING_DEVSERVER = sys.argv[1:2] == ["runserver"]
-_database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", 0 if RUNNING_DEVSERVER else 60)
+# 0 closes the connection after each request; beyond an hour a kept connection
+# only holds a server slot that a pooler's or the server's idle timeout ends anyway.
+_database["CONN_MAX_AGE"] = env_number("CONN_MAX_AGE", 0 if RUNNING_DEVSERVER else 60, low=0, high=3600, unit="seconds")
 _database["CONN_HEALTH_CHECKS"] = True
 # A transaction-mode pooler (Supabase's on port 6543) hands each transaction to
 # any server connection: a named cursor (QuerySet.iterator()) would outlive its
@@ -226,11 +253,17 @@ def s3_storage(environ) -> dict:
             raise ImproperlyConfigured(f"{name} must be set when STORAGE_BACKEND=s3.")
         return value
 
-    def seconds(name: str, default: float) -> float:
+    def seconds(name: str, default: float, *, low: float, high: float) -> float:
+        # A comparison with nan is false, so nan is refused with the rest.
         try:
-            return float(environ.get(name) or default)
+            value = float(environ.get(name) or default)
         except ValueError:
-            raise ImproperlyConfigured(f"{name} must be a number of seconds, not {environ[name]!r}.") from None
+            value = None
+        if value is None or not low <= value <= high:
+            raise ImproperlyConfigured(
+                f"{name} must be a number of seconds from {low:g} to {high:g}, not {environ[name]!r}."
+            )
+        return value
 
     return {
         "BACKEND": "approvals.files.s3.S3ArtifactStorage",
@@ -246,8 +279,10 @@ def s3_storage(environ) -> dict:
             "client_config": Config(
                 signature_version="s3v4",
                 s3={"addressing_style": "path"},
-                connect_timeout=seconds("S3_CONNECT_TIMEOUT", 3.0),
-                read_timeout=seconds("S3_READ_TIMEOUT", 20.0),
+                # 0 makes every request fail at once; past a minute to connect, or five
+                # minutes for one read (of a chunk, not the whole file), storage is down.
+                connect_timeout=seconds("S3_CONNECT_TIMEOUT", 3.0, low=0.1, high=60),
+                read_timeout=seconds("S3_READ_TIMEOUT", 20.0, low=1, high=300),
                 retries={"max_attempts": 2, "mode": "standard"},
                 # S3-compatible services do not all accept the CRC checksums
                 # recent botocore adds to every request by default.
@@ -343,8 +378,11 @@ USE_TZ = True
 # not restart the cool-off. Usernames that do not exist are counted the same
 # way, so the answer never reveals whether an account exists. A success does
 # not reset the counts: otherwise one valid account would wipe an address's failures.
-AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 15))
+# Fewer than 3 failures would lock an office's shared address over two typos, more
+# than 100 is no throttle; a cool-off of 0 lifts every lock at once, and one over a
+# day lets a few guesses keep an address out for longer than a working day.
+AXES_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5, low=3, high=100, unit="failures")
+AXES_COOLOFF_TIME = timedelta(minutes=env_number("LOGIN_COOLOFF_MINUTES", 15, low=1, high=1440, unit="minutes"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = False
@@ -385,9 +423,17 @@ LOGGING = {
 
 # --- Team review: claims, live updates, undo -------------------------------------
 # Opening an item claims it for this long; the open page renews the claim, so
-# it lapses only when the page is gone (closed tab, lost network).
-REVIEW_CLAIM_SECONDS = int(os.environ.get("REVIEW_CLAIM_SECONDS", "300"))
-# How often an open queue or review page asks whether anything changed.
-LIVE_POLL_SECONDS = int(os.environ.get("LIVE_POLL_SECONDS", "2"))
-# How long after a decision its reviewer may undo it.
-UNDO_SECONDS = int(os.environ.get("UNDO_SECONDS", "30"))
+# it lapses only when the page is gone (closed tab, lost network). The page
+# renews every fifth of the claim, but at most every 5 s: under 30 s one late
+# renewal lets the claim lapse under an open page (and 0 is refused by the
+# table's check, a 500 on every review page); over a day, a closed tab keeps
+# its item from everyone else until tomorrow.
+REVIEW_CLAIM_SECONDS = env_number("REVIEW_CLAIM_SECONDS", 300, low=30, high=86400, unit="seconds")
+# How often an open queue or review page asks whether anything changed. 0
+# would render htmx's `every 0s`, a request storm from every open page; past
+# a minute "live" is no longer live, and two reviewers work the same item.
+LIVE_POLL_SECONDS = env_number("LIVE_POLL_SECONDS", 2, low=1, high=60, unit="seconds")
+# How long after a decision its reviewer may undo it. Under 5 s the button is
+# gone before a reviewer can reach it; past an hour an undo would be a reopen
+# of an old decision, which needs the Leads' permission.
+UNDO_SECONDS = env_number("UNDO_SECONDS", 30, low=5, high=3600, unit="seconds")

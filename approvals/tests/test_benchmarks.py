@@ -105,6 +105,7 @@ def table_rows(output: str) -> list[list[str]]:
     return rows
 
 
+@pytest.mark.bench
 def test_load_smoke_fills_every_row_and_decides_each_item_exactly_once(smoke):
     output = smoke("bench.load")
     rows = table_rows(output)
@@ -119,6 +120,7 @@ def test_load_smoke_fills_every_row_and_decides_each_item_exactly_once(smoke):
     assert re.search(r"^apply_sql on an empty database: [\d.]+ s", output, re.M)
 
 
+@pytest.mark.bench
 def test_serve_file_smoke_serves_the_files_bytes_to_a_reviewer_logged_in_through_the_form(smoke):
     output = smoke("bench.serve_file")
     for label in ("file view (gunicorn, 1 worker)", "python -m http.server"):
@@ -128,6 +130,7 @@ def test_serve_file_smoke_serves_the_files_bytes_to_a_reviewer_logged_in_through
     assert re.search(r"^bytes checked +the whole file and a 100 kB range, both equal: OK$", output, re.M)
 
 
+@pytest.mark.bench
 def test_ops_console_smoke_times_every_page_and_counts_its_queries(smoke):
     output = smoke("bench.ops_console")
     rows = table_rows(output)
@@ -137,6 +140,7 @@ def test_ops_console_smoke_times_every_page_and_counts_its_queries(smoke):
         assert int(queries) > 0, page
 
 
+@pytest.mark.bench
 def test_explain_smoke_prints_every_plan_and_no_sequential_scan_of_the_big_tables(smoke):
     output = smoke("bench.explain")
     summary = table_rows(output)
@@ -147,6 +151,7 @@ def test_explain_smoke_prints_every_plan_and_no_sequential_scan_of_the_big_table
     assert "No plan reads approvals or artifacts sequentially." in output
 
 
+@pytest.mark.bench
 def test_profile_pages_smoke_times_each_page_in_process_with_its_database_share(smoke):
     output = smoke("bench.profile_pages")
     rows = {row[0]: row[1:] for row in table_rows(output)}
@@ -194,6 +199,7 @@ def test_every_benchmark_entry_point_offers_a_smoke_mode():
         assert "--smoke" in help_text(module), module
 
 
+@pytest.mark.bench
 def test_rollup_insert_rate_smoke_measures_both_kinds_of_insert_with_and_without_the_triggers(smoke):
     rows = table_rows(smoke("bench.rollup_insert_rate"))[1:]  # after the header
     assert [row[0] for row in rows] == ["one row per statement and transaction", "500 rows per statement"]
@@ -201,6 +207,7 @@ def test_rollup_insert_rate_smoke_measures_both_kinds_of_insert_with_and_without
         assert float(with_triggers.replace(",", "")) > 0 and float(without.replace(",", "")) > 0
 
 
+@pytest.mark.bench
 def test_team_idle_smoke_serves_polls_to_open_pages_and_times_the_queue(smoke):
     idle, busy = table_rows(smoke("bench.team_idle"))[1:]  # after the header
     assert idle[0] == "0" and busy[0] == "3"
@@ -208,6 +215,7 @@ def test_team_idle_smoke_serves_polls_to_open_pages_and_times_the_queue(smoke):
     assert "204:" in busy[4] or "200:" in busy[4]
 
 
+@pytest.mark.bench
 def test_team_smoke_decides_every_item_exactly_once_in_both_checkouts(smoke):
     report = smoke("bench.team")
     rows = [line for line in report.splitlines() if line.startswith("| ") and not line.startswith("| checkout")]

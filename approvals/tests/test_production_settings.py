@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -165,11 +166,67 @@ def test_a_typo_in_a_yes_no_setting_stops_start_up_naming_the_variable():
     assert "SECURE_SSL_REDIRECT" in error and "boolean" in error
 
 
-def test_a_malformed_number_stops_start_up_naming_the_variable():
-    result = manage("check", env=production_env(HSTS_SECONDS="a year"))
+# Every number settings.py reads from the environment: what else must be set for it to be read, its
+# lowest and highest allowed values, and values just outside them (0 and negatives included wherever
+# 0 is not allowed). The bounds and their reasons are in settings.py.
+S3_ENV = {
+    "STORAGE_BACKEND": "s3",
+    "S3_ENDPOINT_URL": "https://abc.supabase.co/storage/v1/s3",
+    "S3_REGION": "eu-central-1",
+    "S3_ACCESS_KEY_ID": "key",
+    "S3_SECRET_ACCESS_KEY": "secret",
+}
+NUMBER_SETTINGS = {
+    "HSTS_SECONDS": ({}, "0", "63072000", ["-1", "63072001"]),
+    "PROXY_COUNT": ({"BEHIND_PROXY": "1"}, "1", "10", ["0", "-1", "11"]),
+    "DATABASE_CONNECT_TIMEOUT": ({}, "2", "60", ["0", "-1", "1", "61"]),
+    "CONN_MAX_AGE": ({}, "0", "3600", ["-1", "3601"]),
+    "LOGIN_FAILURE_LIMIT": ({}, "3", "100", ["0", "-1", "2", "101"]),
+    "LOGIN_COOLOFF_MINUTES": ({}, "1", "1440", ["0", "-1", "1441"]),
+    "S3_CONNECT_TIMEOUT": (S3_ENV, "0.1", "60", ["0", "-1", "0.05", "61", "nan"]),
+    "S3_READ_TIMEOUT": (S3_ENV, "1", "300", ["0", "-1", "0.5", "301", "inf"]),
+    "REVIEW_CLAIM_SECONDS": ({}, "30", "86400", ["0", "-1", "29", "86401"]),
+    "LIVE_POLL_SECONDS": ({}, "1", "60", ["0", "-1", "61"]),
+    "UNDO_SECONDS": ({}, "5", "3600", ["0", "-1", "4", "3601"]),
+}
+BAD_NUMBERS = [
+    pytest.param(name, value, id=f"{name}={value}")
+    for name, (_, _, _, out_of_range) in NUMBER_SETTINGS.items()
+    for value in ["5m", *out_of_range]
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_NUMBERS)
+def test_a_malformed_or_out_of_range_number_stops_start_up_naming_the_variable_and_its_range(name, value):
+    needs, lowest, highest, _ = NUMBER_SETTINGS[name]
+
+    result = manage("check", env=production_env(**needs, **{name: value}))
 
     assert result.returncode != 0
-    assert "HSTS_SECONDS" in result.stderr.strip().splitlines()[-1]  # the error itself, not only the traceback
+    assert "System check" not in result.stdout  # Django never got as far as checking the project
+    error = result.stderr.strip().splitlines()[-1]  # the error itself, not only the traceback
+    assert name in error
+    assert f"from {lowest} to {highest}" in error
+
+
+@pytest.mark.parametrize("bound", ["lowest", "highest"])
+def test_every_number_setting_at_its_bound_starts(bound):
+    env = production_env()
+    for name, (needs, lowest, highest, _) in NUMBER_SETTINGS.items():
+        env.update(needs, **{name: lowest if bound == "lowest" else highest})
+
+    result = manage("check", env=env)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_number_read_from_the_environment_has_a_range_and_is_tested_here():
+    source = (ROOT / "flowsite" / "settings.py").read_text()
+
+    ranged = set(re.findall(r'(?:env_number|seconds)\(\s*"([A-Z0-9_]+)"', source))
+
+    assert ranged == set(NUMBER_SETTINGS)
+    assert not re.search(r"env\.(int|float|decimal)\(|(int|float)\(os\.environ", source)
 
 
 def test_host_lists_are_stripped_of_spaces_and_empty_entries():
