@@ -72,6 +72,18 @@ class JobAdmin(BigTableAdmin):
         # Jobs come from the pipeline.
         return False
 
+    def get_deleted_objects(self, objs, request):
+        """Django's list of what a delete removes, and the jobs' runs: the database deletes those.
+
+        The models leave cascades to the database (DO_NOTHING), so Django's
+        collector no longer sees the runs; the confirmation page still counts them.
+        """
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        runs = Run.objects.filter(job__in=objs).count()
+        if runs:
+            counts[Run._meta.verbose_name_plural] = runs
+        return deleted, counts, perms_needed, protected
+
     def get_queryset(self, request):
         return (
             super()

@@ -33,6 +33,13 @@ class ProjectAdmin(BigTableAdmin):
     readonly_fields = ("id", "owner_id", "usage", "created_at", "updated_at")
     inlines = (RecentArtifactsInline,)
 
+    # A project's delete cascades in the database to all its artifacts,
+    # approvals, decisions and review items: the pipeline's record, never
+    # removed from the console (nor through the "delete selected" action,
+    # which Django offers only with this permission).
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def get_queryset(self, request):
         counts = Artifact.objects.filter(project=OuterRef("pk")).order_by().values("project").annotate(n=Count("*"))
         return (
