@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, bounded_formset
 from approvals.admin.links import changelist_link
 from approvals.admin.schema_checks import SchemaCheckedForm
+from approvals.figures import format_usd
 from approvals.models import Artifact, Job, Project, Run
 
 RECENT_ARTIFACTS = 20
@@ -64,10 +65,10 @@ class ProjectAdmin(BigTableAdmin):
             runs=Count("id"), tokens=Sum("total_tokens"), cost=Sum("cost_usd")
         )
         return format_html(
-            '{} runs, {} tokens, ${} · <a href="{}">costs dashboard</a> · {}',
+            '{} runs, {} tokens, {} · <a href="{}">costs dashboard</a> · {}',
             f"{totals['runs']:,}",
             f"{totals['tokens'] or 0:,}",
-            f"{totals['cost'] or 0:,.2f}",
+            format_usd(totals["cost"] or 0),
             reverse("admin:approvals_run_costs"),
             changelist_link(Run, "runs", project=project.pk),
         )
