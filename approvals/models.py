@@ -10,6 +10,12 @@ from django.utils import timezone
 
 from approvals.json_values import PipelineJSONField
 
+# Every foreign key below is DO_NOTHING: the tables' own constraints cascade
+# or set null (migrations_sql/), so a delete is one statement and PostgreSQL
+# does the rest. CASCADE here would have Django read and delete every
+# dependent row itself first: a project's thousands of artifacts, approvals and
+# review items, row by row, in Python.
+
 
 class Project(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -36,7 +42,7 @@ class ArtifactKind(models.TextChoices):
 
 class Artifact(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="artifacts", db_column="project_id")
+    project = models.ForeignKey(Project, on_delete=models.DO_NOTHING, related_name="artifacts", db_column="project_id")
     name = models.TextField()
     kind = models.TextField(choices=ArtifactKind.choices)
     body_text = models.TextField(null=True, blank=True)
@@ -47,7 +53,7 @@ class Artifact(models.Model):
     version = models.IntegerField(default=1)
     previous_version = models.ForeignKey(
         "self",
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="revisions",
@@ -81,7 +87,7 @@ class Job(models.Model):
     status = models.TextField(choices=JobStatus.choices, default=JobStatus.QUEUED)
     input_artifact = models.ForeignKey(
         Artifact,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="input_jobs",
@@ -89,7 +95,7 @@ class Job(models.Model):
     )
     output_artifact = models.ForeignKey(
         Artifact,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="output_jobs",
@@ -145,7 +151,9 @@ class ApprovalOutcome(models.TextChoices):
 
 class Approval(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="approvals", db_column="artifact_id")
+    artifact = models.ForeignKey(
+        Artifact, on_delete=models.DO_NOTHING, related_name="approvals", db_column="artifact_id"
+    )
     status = models.TextField(choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
     notes = models.TextField(null=True, blank=True, max_length=NOTES_MAX_LENGTH)
     decided_by = models.TextField(null=True, blank=True)
@@ -176,7 +184,7 @@ class ReviewClaim(models.Model):
     """Who has a pending approval open now (migrations_sql/008). A claim past expires_at counts for nothing."""
 
     approval = models.OneToOneField(
-        Approval, on_delete=models.CASCADE, primary_key=True, related_name="claim", db_column="approval_id"
+        Approval, on_delete=models.DO_NOTHING, primary_key=True, related_name="claim", db_column="approval_id"
     )
     claimant = models.TextField()
     claimed_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -193,7 +201,7 @@ class ReviewClaim(models.Model):
 
 class Run(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="runs", db_column="job_id")
+    job = models.ForeignKey(Job, on_delete=models.DO_NOTHING, related_name="runs", db_column="job_id")
     model = models.TextField()
     provider = models.TextField(null=True, blank=True)
     prompt_tokens = models.IntegerField(default=0)
@@ -257,7 +265,7 @@ class ReviewTarget(models.Model):
     """How long items of a project may wait for review (010); older pending items are overdue."""
 
     project = models.OneToOneField(
-        Project, on_delete=models.CASCADE, primary_key=True, related_name="review_target", db_column="project_id"
+        Project, on_delete=models.DO_NOTHING, primary_key=True, related_name="review_target", db_column="project_id"
     )
     target_hours = models.IntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(8760)], help_text="From 1 hour to 8,760 (a year)."
@@ -280,7 +288,7 @@ class ReviewItem(models.Model):
     """An approval with what review analytics group by (010), its reason codes and outcome too: kept by triggers."""
 
     approval = models.OneToOneField(
-        Approval, on_delete=models.CASCADE, primary_key=True, related_name="review_item", db_column="approval_id"
+        Approval, on_delete=models.DO_NOTHING, primary_key=True, related_name="review_item", db_column="approval_id"
     )
     project_id = models.UUIDField()
     status = models.TextField(choices=ApprovalStatus.choices)
@@ -292,8 +300,7 @@ class ReviewItem(models.Model):
     cost_usd = models.DecimalField(max_digits=18, decimal_places=6, default=0)
     reasons = ArrayField(models.TextField(choices=ApprovalReason.choices), default=list, blank=True)
     outcome = models.TextField(choices=ApprovalOutcome.choices, null=True, blank=True)
-    # Declared last: the name shadows django.db.models inside the class body.
-    models = ArrayField(models.TextField(), default=list)
+    model_names = ArrayField(models.TextField(), default=list, db_column="models")
 
     class Meta:
         managed = False

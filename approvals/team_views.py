@@ -22,7 +22,7 @@ from approvals.decisions import DecisionResult
 from approvals.forms import QueueFilterForm
 from approvals.models import ApprovalOutcome
 from approvals.selectors.filters import QueueFilters
-from approvals.selectors.live import MAX_LIVE_ROWS, queue_row_state, queue_state, review_status, version_of
+from approvals.selectors.live import MAX_LIVE_ROWS, fingerprint_of, queue_row_state, queue_state, review_status
 from approvals.selectors.queue import QueuePage, next_pending_id, pending_rows_of_artifacts
 from approvals.selectors.review import ReviewContext
 
@@ -99,7 +99,7 @@ def _undo_offer(request: HttpRequest) -> dict | None:
 
 def queue_extras(request: HttpRequest, page: QueuePage) -> dict:
     return {
-        "live_version": version_of(queue_row_state(row) for row in page.rows),
+        "live_fingerprint": fingerprint_of(queue_row_state(row) for row in page.rows),
         "poll_seconds": settings.LIVE_POLL_SECONDS,
         "undo_offer": _undo_offer(request),
     }
@@ -171,7 +171,7 @@ def approval_live(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
     live = review_status(approval_id=approval_id, viewer=request.user.get_username())
     if live is None:
         raise Http404("No such approval.")
-    if request.GET.get("v") == live.version:
+    if request.GET.get("fingerprint") == live.fingerprint:
         return HttpResponse(status=204)
     context = {
         "live": live,
@@ -201,15 +201,15 @@ def queue_live(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("live must list artifact ids.", content_type="text/plain")
     username = request.user.get_username()
     state = queue_state(artifact_ids=artifact_ids, viewer=username) if artifact_ids else []
-    version = version_of(state)
-    if request.POST.get("v") == version:
+    fingerprint = fingerprint_of(state)
+    if request.POST.get("fingerprint") == fingerprint:
         return HttpResponse(status=204)
     pending = [artifact_id for artifact_id, approval_id, _ in state if approval_id]
     rows = {row["artifact_id"]: row for row in pending_rows_of_artifacts(artifact_ids=pending, viewer=username)}
     filter_form = QueueFilterForm(request.GET)
     context = {
         "shown": [(artifact_id, rows.get(artifact_id)) for artifact_id, _, _ in state],
-        "live_version": version,
+        "live_fingerprint": fingerprint,
         "filter_query": filter_form.querystring(),
         "poll_seconds": settings.LIVE_POLL_SECONDS,
         "oob": True,

@@ -108,6 +108,11 @@ class ArtifactAdmin(BigTableAdmin):
         # Artifacts come from the pipeline.
         return False
 
+    # Deleting an artifact cascades in the database to its approvals and
+    # decisions: the pipeline's record, which the console only reads and edits.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def get_queryset(self, request):
         latest = Approval.objects.filter(artifact=OuterRef("pk")).order_by("-created_at")
         return (

@@ -12,9 +12,9 @@ from approvals.admin import costs
 from approvals.admin.charts import bar_chart
 from approvals.admin.costs_csv import CSV_TABLES, csv_download
 from approvals.admin.links import changelist_url
+from approvals.figures import format_usd
 from approvals.models import Run
 from approvals.selectors.run_totals import RunTotals
-from approvals.templatetags.ops_tags import format_usd
 
 PROJECTS_SHOWN = 25
 

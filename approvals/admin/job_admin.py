@@ -9,6 +9,7 @@ from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, artifact_c
 from approvals.admin.filters import project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
 from approvals.admin.schema_checks import SchemaCheckedForm
+from approvals.figures import format_duration_ms, format_usd
 from approvals.models import Approval, ApprovalStatus, Artifact, Job, Project, Run
 
 RUNS_SHOWN = 50
@@ -17,10 +18,27 @@ RUNS_SHOWN = 50
 class RunInline(ReadOnlyInline):
     model = Run
     formset = bounded_formset(RUNS_SHOWN)
-    fields = ("created_at", "model", "provider", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd")
+    fields = (
+        "created_at",
+        "model",
+        "provider",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "duration",
+        "cost",
+    )
     readonly_fields = fields
     ordering = ("-created_at",)
     verbose_name_plural = f"Runs (newest {RUNS_SHOWN})"
+
+    @admin.display(description="duration")
+    def duration(self, run: Run) -> str:
+        return format_duration_ms(run.duration_ms)
+
+    @admin.display(description="cost")
+    def cost(self, run: Run) -> str:
+        return format_usd(run.cost_usd)
 
 
 def _run_sum(column: str, output_field) -> Subquery:
@@ -72,6 +90,18 @@ class JobAdmin(BigTableAdmin):
         # Jobs come from the pipeline.
         return False
 
+    def get_deleted_objects(self, objs, request):
+        """Django's list of what a delete removes, and the jobs' runs: the database deletes those.
+
+        The models leave cascades to the database (DO_NOTHING), so Django's
+        collector no longer sees the runs; the confirmation page still counts them.
+        """
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        runs = Run.objects.filter(job__in=objs).count()
+        if runs:
+            counts[Run._meta.verbose_name_plural] = runs
+        return deleted, counts, perms_needed, protected
+
     def get_queryset(self, request):
         return (
             super()
@@ -100,9 +130,9 @@ class JobAdmin(BigTableAdmin):
     def tokens(self, job: Job) -> str:
         return f"{job.run_tokens:,}" if job.run_tokens is not None else "—"
 
-    @admin.display(description="cost (USD)")
+    @admin.display(description="cost")
     def cost(self, job: Job) -> str:
-        return f"{job.run_cost:,.4f}" if job.run_cost is not None else "—"
+        return format_usd(job.run_cost)
 
     @admin.display(description="runs")
     def runs_link(self, job: Job) -> str:
@@ -116,7 +146,7 @@ class JobAdmin(BigTableAdmin):
     def usage(self, job: Job) -> str:
         if job.run_cost is None:
             return "No runs."
-        return f"{job.run_tokens:,} tokens, ${job.run_cost:,.6f} over its runs"
+        return f"{job.run_tokens:,} tokens, {format_usd(job.run_cost)} over its runs"
 
     @admin.display(description="approvals of the output")
     def approvals(self, job: Job) -> str:

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, bounded_formset
 from approvals.admin.links import changelist_link
 from approvals.admin.schema_checks import SchemaCheckedForm
+from approvals.figures import format_usd
 from approvals.models import Artifact, Job, Project, Run
 
 RECENT_ARTIFACTS = 20
@@ -33,6 +34,13 @@ class ProjectAdmin(BigTableAdmin):
     readonly_fields = ("id", "owner_id", "usage", "created_at", "updated_at")
     inlines = (RecentArtifactsInline,)
 
+    # A project's delete cascades in the database to all its artifacts,
+    # approvals, decisions and review items: the pipeline's record, never
+    # removed from the console (nor through the "delete selected" action,
+    # which Django offers only with this permission).
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def get_queryset(self, request):
         counts = Artifact.objects.filter(project=OuterRef("pk")).order_by().values("project").annotate(n=Count("*"))
         return (
@@ -57,10 +65,10 @@ class ProjectAdmin(BigTableAdmin):
             runs=Count("id"), tokens=Sum("total_tokens"), cost=Sum("cost_usd")
         )
         return format_html(
-            '{} runs, {} tokens, ${} · <a href="{}">costs dashboard</a> · {}',
+            '{} runs, {} tokens, {} · <a href="{}">costs dashboard</a> · {}',
             f"{totals['runs']:,}",
             f"{totals['tokens'] or 0:,}",
-            f"{totals['cost'] or 0:,.2f}",
+            format_usd(totals["cost"] or 0),
             reverse("admin:approvals_run_costs"),
             changelist_link(Run, "runs", project=project.pk),
         )

@@ -6,6 +6,7 @@ from approvals.admin.costs_dashboard import costs_dashboard
 from approvals.admin.filters import RunModelFilter, project_filter
 from approvals.admin.links import change_link
 from approvals.admin.schema_checks import SchemaCheckedForm
+from approvals.figures import format_duration_ms, format_usd
 from approvals.models import Artifact, Job, Run
 
 
@@ -21,8 +22,8 @@ class RunAdmin(BigTableAdmin):
         "prompt_tokens",
         "completion_tokens",
         "total_tokens",
-        "duration_ms",
-        "cost_usd",
+        "duration",
+        "cost",
     )
     list_select_related = ("job__output_artifact",)
     list_deferred = ("metadata", "job__params", *artifact_content("job__output_artifact"))
@@ -65,6 +66,14 @@ class RunAdmin(BigTableAdmin):
     def get_urls(self):
         dashboard = self.admin_site.admin_view(lambda request: costs_dashboard(request, model_admin=self))
         return [path("costs/", dashboard, name="approvals_run_costs"), *super().get_urls()]
+
+    @admin.display(description="duration")
+    def duration(self, run: Run) -> str:
+        return format_duration_ms(run.duration_ms)
+
+    @admin.display(description="cost")
+    def cost(self, run: Run) -> str:
+        return format_usd(run.cost_usd)
 
     @admin.display(description="job")
     def job_link(self, run: Run) -> str:

@@ -1,6 +1,6 @@
-"""What the open queue and review pages poll for: the state of what they show, and a version of it.
+"""What the open queue and review pages poll for: the state of what they show, and a fingerprint of it.
 
-A page carries the version of what it rendered; a poll whose version still
+A page carries the fingerprint of what it rendered; a poll whose fingerprint still
 matches costs one small indexed query and gets an empty answer. Everything
 is read from the database, so any number of app servers answer alike.
 """
@@ -16,8 +16,8 @@ from django.db import connection
 MAX_LIVE_ROWS = 1_000
 
 
-def version_of(parts) -> str:
-    """A short fingerprint of what a page shows: equal state, equal version."""
+def fingerprint_of(parts) -> str:
+    """A short hash of what a page shows: equal state, equal fingerprint."""
     text = "\n".join("|".join("" if value is None else str(value) for value in part) for part in parts)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
@@ -61,8 +61,8 @@ class ReviewStatus:
         return self.status == "pending"
 
     @property
-    def version(self) -> str:
-        return version_of([(self.status, self.decided_by, self.reviewing, self.pending_id)])
+    def fingerprint(self) -> str:
+        return fingerprint_of([(self.status, self.decided_by, self.reviewing, self.pending_id)])
 
 
 _REVIEW_STATUS_SQL = """

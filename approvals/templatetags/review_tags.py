@@ -2,7 +2,6 @@
 
 import json
 from datetime import datetime
-from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -10,6 +9,7 @@ from django.template import engines
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from approvals.figures import format_duration_ms, format_usd
 from approvals.files.previews import ArtifactPreview
 from approvals.selectors import queue as review_queue
 
@@ -60,28 +60,10 @@ def waited(since: datetime | None) -> str:
     return f"{days // 7} w"
 
 
-@register.filter
-def duration_ms(value: int | None) -> str:
-    if value is None:
-        return "–"
-    if value < 1000:
-        return f"{value} ms"
-    seconds = value / 1000
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes} min {seconds} s"
-
-
-@register.filter
-def usd(value: Decimal | None) -> str:
-    """Costs of model runs are often fractions of a cent: keep four decimals below a dollar."""
-    if value is None:
-        return "–"
-    value = Decimal(value)
-    if value == 0:
-        return "$0"
-    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+# Money and durations print as on every other page (approvals/figures.py).
+# `usd` is imported by name by approvals/jinja_environment.py.
+usd = register.filter("usd", format_usd)
+duration_ms = register.filter("duration_ms", format_duration_ms)
 
 
 @register.filter

@@ -84,7 +84,7 @@ def test_job_changelist_sums_tokens_and_cost_of_its_runs(ops_client, ops_dataset
     make_run(job=job, prompt_tokens=1000, completion_tokens=500, cost_usd="0.100000")
     page = ops_client.get(changelist("job") + "?status__exact=done").content.decode()
     assert "3,000" in page  # 1,500 + 1,500 tokens
-    assert "0.1120" in page  # 0.012 + 0.100 USD
+    assert "$0.112" in page  # 0.012 + 0.100 USD
 
 
 def test_project_page_lists_only_recent_artifacts_bounded(ops_client, ops_dataset):

@@ -142,12 +142,14 @@ def test_a_claim_and_a_decision_through_one_server_show_through_the_other(tmp_pa
         ben.log_in("ben")
 
         assert ben.request("GET", "/") == 200
-        version = re.search(r'hx-vals=\'\{"v": "([0-9a-f]+)"\}\'', ben.body).group(1)
+        fingerprint = re.search(r'hx-vals=\'\{"fingerprint": "([0-9a-f]+)"\}\'', ben.body).group(1)
         shown = re.findall(r'name="live" value="([0-9a-f-]+)"', ben.body)
-        assert ben.request("POST", "/live/queue/", {"v": version, "live": shown}) == 204
+        assert ben.request("POST", "/live/queue/", {"fingerprint": fingerprint, "live": shown}) == 204
 
         assert ana.request("GET", f"/approvals/{second.id}/") == 200  # through server A
-        assert ben.request("POST", "/live/queue/", {"v": version, "live": shown}) == 200  # through server B
+        assert (
+            ben.request("POST", "/live/queue/", {"fingerprint": fingerprint, "live": shown}) == 200
+        )  # through server B
         assert re.search(rf'id="queue-row-{second.artifact_id}".*?Reviewing: ana', ben.body, re.S)
 
         token = ana.cookies["csrftoken"]
@@ -155,7 +157,7 @@ def test_a_claim_and_a_decision_through_one_server_show_through_the_other(tmp_pa
             "POST", f"/approvals/{second.id}/decide/", {"decision": "approved", "csrfmiddlewaretoken": token}
         )
         assert decided == 303
-        assert ben.request("POST", "/live/queue/", {"v": version, "live": shown}) == 200
+        assert ben.request("POST", "/live/queue/", {"fingerprint": fingerprint, "live": shown}) == 200
         assert f'<tr id="queue-row-{second.artifact_id}" class="queue-gone" hidden' in ben.body
         assert Approval.objects.get(id=second.id).status == "approved"
         assert first.id != second.id

@@ -1,7 +1,8 @@
-"""One money rule, round axis ticks, ISO dates in the app and the admin, empty days folded, CSV downloads."""
+"""One money rule and one duration rule on every page, round axis ticks, ISO dates, empty days folded, CSV downloads."""
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -11,9 +12,9 @@ from django.utils import formats, timezone
 
 from approvals.admin.charts import bar_chart
 from approvals.decisions import decide
+from approvals.figures import format_duration, format_duration_ms, format_usd
 from approvals.models import Approval, JobStatus, Run
-from approvals.templatetags.ops_tags import format_usd
-from approvals.tests.factories import make_artifact, make_job, make_project, make_run
+from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 SUMS = ["runs", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd"]
 
@@ -36,6 +37,56 @@ def test_money_shows_four_significant_digits_below_a_dollar_and_cents_above(amou
 
 def test_no_non_zero_cost_reads_as_zero_dollars():
     assert all(format_usd(Decimal(n) / 1_000_000) != "$0.00" for n in range(1, 2000, 7))
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0.85, "850 ms"),
+        (12.34, "12.3 s"),
+        (59.96, "1 min"),
+        (245, "4 min 5 s"),
+        (3599.6, "1 h"),
+        (12_000, "3 h 20 min"),
+        (2 * 86400 + 4 * 3600, "2 d 4 h"),
+        (86399, "1 d"),
+    ],
+)
+def test_durations_show_their_largest_one_or_two_units(seconds, shown):
+    assert format_duration(seconds) == shown
+    assert format_duration(timedelta(seconds=seconds)) == shown
+
+
+def test_a_runs_milliseconds_print_in_the_same_style():
+    assert [format_duration_ms(ms) for ms in (None, 0, 999, 1500, 61_000)] == [
+        "–",
+        "0 ms",
+        "999 ms",
+        "1.5 s",
+        "1 min 1 s",
+    ]
+
+
+# A run's duration and cost cells, side by side: on the review page, in the
+# runs changelist, and in a job page's read-only inline.
+REVIEW_PAGE_CELLS = r'<td class="num">([^<]*)</td>\s*<td class="num">([^<]*)</td>\s*</tr>'
+CHANGELIST_CELLS = r'<td class="field-duration">([^<]*)</td><td class="field-cost">([^<]*)</td>'
+INLINE_CELLS = r'<td class="field-duration">\s*<p>([^<]*)</p>\s*</td>\s*<td class="field-cost">\s*<p>([^<]*)</p>'
+
+
+@pytest.mark.django_db
+def test_a_runs_cost_and_duration_print_alike_on_the_review_page_and_in_the_admin(ops_client):
+    approval = make_pending_review(with_run=False)
+    job = approval.artifact.output_jobs.get()
+    make_run(job=job, duration_ms=61_000, cost_usd="0.000270")
+
+    review = ops_client.get(reverse("approval-detail", args=[approval.id])).content.decode()
+    runs = ops_client.get(reverse("admin:approvals_run_changelist")).content.decode()
+    job_page = ops_client.get(reverse("admin:approvals_job_change", args=[job.pk])).content.decode()
+
+    assert re.findall(REVIEW_PAGE_CELLS, review) == [("1 min 1 s", "$0.00027")]
+    assert re.findall(CHANGELIST_CELLS, runs) == [("1 min 1 s", "$0.00027")]
+    assert re.findall(INLINE_CELLS, job_page) == [("1 min 1 s", "$0.00027")]
 
 
 def test_cost_axis_ticks_are_multiples_of_one_round_step():

@@ -88,7 +88,7 @@ def test_queue_row_shows_version_job_waited_tokens_and_cost(reviewer_client):
     assert "draft_post" in body
     assert "3 h" in body
     assert "1,500" in body  # 1200 prompt + 300 completion tokens
-    assert "$0.0004" in body
+    assert "$0.00036" in body  # the run's 0.000360, four significant digits
     assert reverse("approval-detail", args=[approval.id]) in body
 
 

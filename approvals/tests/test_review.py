@@ -77,7 +77,7 @@ def test_review_page_shows_each_job_with_its_runs_and_totals(reviewer_client):
     assert review.jobs[0].totals.total_tokens == 2100
     assert review.totals.total_tokens == 2200
     assert str(review.totals.cost_usd) == "0.012360"
-    for text in ["gpt-4o-mini", "claude-3-5-sonnet", "gemini-1.5-pro", "2,100", "All jobs: 2,200 tokens", "$0.0124"]:
+    for text in ["gpt-4o-mini", "claude-3-5-sonnet", "gemini-1.5-pro", "2,100", "All jobs: 2,200 tokens", "$0.01236"]:
         assert text in body
 
 

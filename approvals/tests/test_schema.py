@@ -298,14 +298,16 @@ def test_model_fields_match_the_live_columns(model):
 
 
 @pytest.mark.parametrize("model", approvals_models(), ids=lambda model: model.__name__)
-def test_foreign_keys_point_where_the_schema_does(model):
+def test_foreign_keys_point_where_the_schema_does_and_leave_deletes_to_it(model):
     rows = fetch(
         """select a.attname, c.confrelid::regclass::text, c.confdeltype
            from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
            where c.contype = 'f' and c.conrelid = %s::regclass""",
         [f"public.{model._meta.db_table}"],
     )
-    on_delete = {"c": models.CASCADE, "n": models.SET_NULL}
+    # Where the database cascades or sets null, Django leaves it to the database
+    # (DO_NOTHING): CASCADE or SET_NULL would read and change every dependent row in Python first.
+    on_delete = {"c": models.DO_NOTHING, "n": models.DO_NOTHING, "a": models.PROTECT, "r": models.PROTECT}
     schema = {column: (target, on_delete[action]) for column, target, action in rows}
     mapped = {
         field.column: (field.related_model._meta.db_table, field.remote_field.on_delete)

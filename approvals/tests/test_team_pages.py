@@ -36,7 +36,7 @@ def ana_client(db) -> Client:
     return client
 
 
-def live_version(page: str, pattern: str) -> str:
+def live_fingerprint(page: str, pattern: str) -> str:
     return re.search(pattern, page).group(1)
 
 
@@ -145,7 +145,7 @@ def test_a_heartbeat_from_another_reviewers_page_claims_nothing(reviewer_client,
 def test_the_review_poll_answers_204_while_nothing_changed(reviewer_client):
     approval = make_pending_review()
     page = reviewer_client.get(reverse("approval-detail", args=[approval.id])).content.decode()
-    poll = live_version(page, r'hx-get="(/approvals/[^"]+/live/\?[^"]+)"').replace("&amp;", "&")
+    poll = live_fingerprint(page, r'hx-get="(/approvals/[^"]+/live/\?[^"]+)"').replace("&amp;", "&")
 
     response = reviewer_client.get(poll)
 
@@ -156,7 +156,7 @@ def test_the_review_poll_answers_204_while_nothing_changed(reviewer_client):
 def test_the_review_poll_shows_another_reviewers_claim_and_decision(reviewer_client):
     approval = make_pending_review()
     page = reviewer_client.get(reverse("approval-detail", args=[approval.id])).content.decode()
-    poll = live_version(page, r'hx-get="(/approvals/[^"]+/live/\?[^"]+)"').replace("&amp;", "&")
+    poll = live_fingerprint(page, r'hx-get="(/approvals/[^"]+/live/\?[^"]+)"').replace("&amp;", "&")
     claims.release(approval_id=approval.id, claimant=None)
     claims.claim(approval_id=approval.id, claimant="ana")
 
@@ -173,9 +173,9 @@ def test_the_review_poll_shows_another_reviewers_claim_and_decision(reviewer_cli
 
 
 def queue_poll(client: Client, page: str):
-    version = live_version(page, r'hx-vals=\'\{"v": "([0-9a-f]+)"\}\'')
+    fingerprint = live_fingerprint(page, r'hx-vals=\'\{"fingerprint": "([0-9a-f]+)"\}\'')
     shown = re.findall(r'name="live" value="([0-9a-f-]+)"', page)
-    return client.post(reverse("queue-live"), {"v": version, "live": shown})
+    return client.post(reverse("queue-live"), {"fingerprint": fingerprint, "live": shown})
 
 
 def test_the_queue_poll_answers_204_while_nothing_changed(reviewer_client):
@@ -204,7 +204,7 @@ def test_the_queue_poll_swaps_the_rows_others_claimed_or_decided(reviewer_client
 
 
 def test_the_queue_poll_refuses_ids_that_are_not_uuids(reviewer_client):
-    response = reviewer_client.post(reverse("queue-live"), {"v": "x", "live": ["not-a-uuid"]})
+    response = reviewer_client.post(reverse("queue-live"), {"fingerprint": "x", "live": ["not-a-uuid"]})
 
     assert response.status_code == 400
     assert b"artifact ids" in response.content
