@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from approvals.admin.charts import bar_chart
 from approvals.decisions import decide
 from approvals.models import Approval, JobStatus, Run
+from approvals.reporting.charts import bar_chart
 from approvals.templatetags.ops_tags import format_usd
 from approvals.tests.factories import make_artifact, make_job, make_project, make_run
 
