@@ -20,7 +20,7 @@ from django_htmx.middleware import HtmxDetails
 from approvals import claims
 from approvals.decisions import AlreadyDecided, DecisionError, NotFound
 from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
-from approvals.permissions import may_reopen, review_required
+from approvals.permissions import review_required
 from approvals.plumbing.security_headers import keeps_no_copy
 from approvals.revisions import CONFIRMATION_VERBS, record_decision
 from approvals.selectors.history import decided_history
@@ -241,7 +241,6 @@ def history(request: HtmxHttpRequest) -> HttpResponse:
     after = parse_cursor(request.GET.get("after"))
     page = decided_history(filters=filters, after=after)
     context = {
-        "may_reopen": may_reopen(user=request.user),
         "form": form,
         "page": page,
         "after": after,
