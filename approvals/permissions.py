@@ -8,8 +8,7 @@ view decorators below turn a refusal into a 403 that says what is missing.
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
@@ -19,7 +18,8 @@ VIEW_ANALYTICS = "approvals.view_analytics"
 REQUEUE = "approvals.change_job"
 VIEW_RUNS = ("approvals.view_run", "approvals.change_run")
 
-User = AbstractBaseUser | AnonymousUser
+# What request.user holds: an account, or nobody signed in (who may do nothing).
+RequestUser = AbstractUser | AnonymousUser
 
 REVIEW_REFUSAL = (
     "This account cannot review artifacts yet: it needs the permission approvals.can_review "
@@ -34,29 +34,31 @@ ANALYTICS_REFUSAL = (
     "(the Leads group). Ask an administrator for access."
 )
 
+COSTS_REFUSAL = "The costs dashboard is for staff who may view runs (the permission approvals.view_run)."
 
-def may_review(*, user: User) -> bool:
+
+def may_review(*, user: RequestUser) -> bool:
     """Read drafts, their files and History, and decide: the reviewer pages, their live polls, the admin's
     approve and reject actions."""
     return user.is_active and user.has_perm(REVIEW)
 
 
-def may_reopen(*, user: User) -> bool:
+def may_reopen(*, user: RequestUser) -> bool:
     """Reopen a decided approval, from History or from the admin's action: Leads and superusers."""
     return user.is_active and user.has_perm(REOPEN)
 
 
-def may_view_analytics(*, user: User) -> bool:
+def may_view_analytics(*, user: RequestUser) -> bool:
     """The review analytics pages: every reviewer's throughput and the costs of rejected drafts."""
     return user.is_active and (user.is_staff or user.has_perm(VIEW_ANALYTICS))
 
 
-def may_view_costs(*, user: User) -> bool:
+def may_view_costs(*, user: RequestUser) -> bool:
     """The ops console's costs dashboard: staff who may see runs (it sums their costs and tokens)."""
     return user.is_active and user.is_staff and any(user.has_perm(name) for name in VIEW_RUNS)
 
 
-def may_requeue(*, user: User) -> bool:
+def may_requeue(*, user: RequestUser) -> bool:
     """Put failed jobs back in the pipeline's queue (the admin's action): staff who may change jobs."""
     return user.is_active and user.is_staff and user.has_perm(REQUEUE)
 

@@ -11,7 +11,7 @@ from approvals.admin import costs
 from approvals.admin.costs_csv import CSV_TABLES, csv_download
 from approvals.admin.links import changelist_url
 from approvals.models import Run
-from approvals.permissions import may_view_costs
+from approvals.permissions import COSTS_REFUSAL, may_view_costs
 from approvals.reporting.charts import bar_chart
 from approvals.reporting.periods import period_of
 from approvals.selectors.run_totals import RunTotals
@@ -50,7 +50,7 @@ def _share(part: Decimal, whole: Decimal) -> Decimal:
 
 def costs_dashboard(request, *, model_admin: admin.ModelAdmin):
     if not may_view_costs(user=request.user):
-        raise PermissionDenied
+        raise PermissionDenied(COSTS_REFUSAL)
     form, period = period_of(request)
     report = costs.cost_report(period=period)
     if request.GET.get("csv") in CSV_TABLES:
