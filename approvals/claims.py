@@ -15,7 +15,13 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection
 
+from approvals.selectors.filters import QueueFilters
+from approvals.selectors.queue import next_pending_id
+
 logger = logging.getLogger(__name__)
+
+# How many items "Next" tries to claim before giving up on a burst of reviewers racing for the same ones.
+NEXT_ATTEMPTS = 5
 
 # Raw SQL: the ORM has no INSERT ... ON CONFLICT DO UPDATE ... WHERE, and the
 # WHERE is what settles a race between two reviewers. The statement answers
@@ -113,3 +119,19 @@ def release(*, approval_id: uuid.UUID, claimant: str | None) -> bool:
     if released:
         logger.info("claim on approval %s released (%s)", approval_id, claimant or "by staff")
     return released
+
+
+def next_claimed_id(*, after: uuid.UUID, filters: QueueFilters, username: str) -> uuid.UUID | None:
+    """The next item nobody else is reviewing, claimed for `username`; None when none is left.
+
+    Picking and claiming are two statements: a reviewer who loses the claim
+    in between moves on to the next one instead of opening a taken item.
+    """
+    for _ in range(NEXT_ATTEMPTS):
+        next_id = next_pending_id(after_approval_id=after, filters=filters, viewer=username)
+        if next_id is None:
+            return None
+        if not claim(approval_id=next_id, claimant=username).held_by_other_than(username):
+            return next_id
+        after = next_id
+    return next_id

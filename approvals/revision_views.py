@@ -3,33 +3,16 @@ counted against its network, by the same code that saves and previews it."""
 
 import uuid
 
-from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from approvals.models import Artifact, ArtifactKind
-from approvals.networks.counting import graphemes
-from approvals.networks.limits import network_for
-from approvals.networks.preview import author_of, preview_of
-from approvals.revisions import EditRefused, parse_edit
+from approvals.permissions import review_required
+from approvals.selectors.revision_panels import edit_check
 
 
-def edit_check(*, artifact: Artifact, body: str) -> dict:
-    """The editor's status line: the error that would refuse the edit, or its counts on its network."""
-    try:
-        value = parse_edit(kind=artifact.kind, body=body)
-    except EditRefused as refusal:
-        return {"edit_error": str(refusal), "edit_preview": None, "edit_characters": None}
-    network = network_for(artifact.metadata)
-    preview = None
-    if network is not None:
-        preview = preview_of(network=network, value=value, artifact_id=None, author=author_of(artifact))
-    characters = graphemes(value) if isinstance(value, str) else None
-    return {"edit_error": None, "edit_preview": preview, "edit_characters": characters}
-
-
-@permission_required("approvals.can_review", raise_exception=True)
+@review_required
 @require_POST
 def approval_edit_check(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
     artifact = Artifact.objects.select_related("project").filter(approvals__id=approval_id).first()

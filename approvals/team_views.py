@@ -9,7 +9,6 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
@@ -21,36 +20,15 @@ from approvals import claims, decisions
 from approvals.decisions import DecisionResult
 from approvals.forms import QueueFilterForm
 from approvals.models import ApprovalOutcome
-from approvals.selectors.filters import QueueFilters
+from approvals.permissions import reopen_required, review_required
 from approvals.selectors.live import MAX_LIVE_ROWS, fingerprint_of, queue_row_state, queue_state, review_status
-from approvals.selectors.queue import QueuePage, next_pending_id, pending_rows_of_artifacts
+from approvals.selectors.queue import QueuePage, pending_rows_of_artifacts
 from approvals.selectors.review import ReviewContext
 
-can_review = permission_required("approvals.can_review", raise_exception=True)
-can_reopen = permission_required("approvals.can_reopen", raise_exception=True)
-
-# How many items "Next" tries to claim before giving up on a burst of reviewers racing for the same ones.
-NEXT_ATTEMPTS = 5
 UNDO_COOKIE = "undo_offer"
 
 
 # --- what the reviewer pages call ------------------------------------------------------------------
-
-
-def next_claimed_id(*, after: uuid.UUID, filters: QueueFilters, username: str) -> uuid.UUID | None:
-    """The next item nobody else is reviewing, claimed for `username`; None when none is left.
-
-    Picking and claiming are two statements: a reviewer who loses the claim
-    in between moves on to the next one instead of opening a taken item.
-    """
-    for _ in range(NEXT_ATTEMPTS):
-        next_id = next_pending_id(after_approval_id=after, filters=filters, viewer=username)
-        if next_id is None:
-            return None
-        if not claims.claim(approval_id=next_id, claimant=username).held_by_other_than(username):
-            return next_id
-        after = next_id
-    return next_id
 
 
 # What the Undo offer names, by the decision's outcome: "You can take back <label> <name> v<version>".
@@ -138,7 +116,7 @@ def _opened_by(token: str | None, *, approval_id: uuid.UUID, username: str) -> b
     return opened == [str(approval_id), username]
 
 
-@can_review
+@review_required
 @require_POST
 @never_cache
 def approval_claim(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
@@ -151,7 +129,7 @@ def approval_claim(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse
     return HttpResponse(status=204)
 
 
-@can_review
+@review_required
 @require_POST
 @never_cache
 def approval_release(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
@@ -163,7 +141,7 @@ def approval_release(request: HttpRequest, approval_id: uuid.UUID) -> HttpRespon
 # --- live: conditional polls ------------------------------------------------------------------------
 
 
-@can_review
+@review_required
 @require_GET
 @never_cache
 def approval_live(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
@@ -188,7 +166,7 @@ def _artifact_ids(values: list[str]) -> list[uuid.UUID] | None:
         return None
 
 
-@can_review
+@review_required
 @require_POST
 @never_cache
 def queue_live(request: HttpRequest) -> HttpResponse:
@@ -220,7 +198,7 @@ def queue_live(request: HttpRequest) -> HttpResponse:
 # --- undo and reopen --------------------------------------------------------------------------------
 
 
-@can_review
+@review_required
 @require_POST
 def approval_undo(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
     """Undo one's own decision within UNDO_SECONDS; else say why not. A plain form: works without JavaScript."""
@@ -240,7 +218,7 @@ def approval_undo(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
     return response
 
 
-@can_reopen
+@reopen_required
 @require_POST
 def approval_reopen(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
     """Reopen a decided item from History (the admin's reopen action, for leads)."""

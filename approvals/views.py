@@ -3,7 +3,7 @@
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import login_not_required
 from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -21,13 +21,15 @@ from approvals import claims
 from approvals.decisions import AlreadyDecided, DecisionError, NotFound, record_decision
 from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
 from approvals.models import ApprovalOutcome
+from approvals.permissions import review_required
 from approvals.plumbing.security_headers import keeps_no_copy
 from approvals.selectors.history import decided_history
 from approvals.selectors.keyset import PAGE_SIZE
 from approvals.selectors.projects import project_choices
 from approvals.selectors.queue import pending_queue
 from approvals.selectors.review import ReviewContext, review_context
-from approvals.team_views import next_claimed_id, queue_extras, remember_decision, review_extras, with_undo_offer
+from approvals.selectors.revision_panels import revision_panels
+from approvals.team_views import queue_extras, remember_decision, review_extras, with_undo_offer
 
 
 @login_not_required
@@ -45,7 +47,6 @@ def healthz(request):
 # --- Reviewer pages -----------------------------------------------------------
 # Every view below checks the permission itself: a check living only around a
 # partial in a template could be bypassed by requesting the partial.
-can_review = permission_required("approvals.can_review", raise_exception=True)
 
 
 # The confirmation after each decision: "<verb> <name> v<version>."
@@ -94,7 +95,7 @@ def _join(*queries: str) -> str:
 
 
 @keeps_no_copy
-@can_review
+@review_required
 @require_GET
 @vary_on_headers("HX-Request")
 def queue(request: HtmxHttpRequest) -> HttpResponse:
@@ -132,6 +133,7 @@ def _review_response(
 ) -> HttpResponse:
     context = {
         **review_extras(request, review),
+        **revision_panels(review=review, typed_edit=_refused_edit(decision_form)),
         "review": review,
         "decision_form": decision_form,
         "filter_query": filter_form.querystring(),
@@ -139,6 +141,13 @@ def _review_response(
     }
     template = "approvals/review.html#review-swap" if _wants_partial(request) else "approvals/review.html"
     return render(request, template, context, status=status)
+
+
+def _refused_edit(form: DecisionForm) -> str | None:
+    """What a refused "Approve with edits" held, so that the editor opens again holding it."""
+    if not form.is_bound or form.data.get("decision") != "approved_with_edits":
+        return None
+    return form.data.get("edited_body")
 
 
 def _review_or_404(approval_id: uuid.UUID, filters, viewer: str) -> ReviewContext:
@@ -149,7 +158,7 @@ def _review_or_404(approval_id: uuid.UUID, filters, viewer: str) -> ReviewContex
 
 
 @keeps_no_copy
-@can_review
+@review_required
 @require_GET
 @vary_on_headers("HX-Request")
 def approval_detail(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpResponse:
@@ -161,7 +170,7 @@ def approval_detail(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpRes
 
 
 @keeps_no_copy
-@can_review
+@review_required
 @require_POST
 def approval_decide(request: HtmxHttpRequest, approval_id: uuid.UUID) -> HttpResponse:
     """Record a decision, then show the next pending item (htmx swap, or a redirect without JavaScript)."""
@@ -209,7 +218,7 @@ def _next_item_response(request: HtmxHttpRequest, *, after: uuid.UUID, filter_fo
     """The next item nobody else is reviewing, claimed for this reviewer, swapped in (htmx)."""
     username = request.user.get_username()
     filters = filter_form.filters()
-    next_id = next_claimed_id(after=after, filters=filters, username=username)
+    next_id = claims.next_claimed_id(after=after, filters=filters, username=username)
     query = filter_form.querystring()
     next_url = _with_query(reverse("approval-detail", args=[next_id]) if next_id else reverse("queue"), query)
     review = review_context(approval_id=next_id, filters=filters, viewer=username) if next_id else None
@@ -218,7 +227,7 @@ def _next_item_response(request: HtmxHttpRequest, *, after: uuid.UUID, filter_fo
 
 
 @keeps_no_copy
-@can_review
+@review_required
 @require_GET
 def approval_next(request: HttpRequest) -> HttpResponse:
     """The pending item after `after` in queue order (else the oldest left) that nobody else is reviewing,
@@ -228,13 +237,13 @@ def approval_next(request: HttpRequest) -> HttpResponse:
         after = uuid.UUID(request.GET.get("after", ""))
     except ValueError:
         raise Http404("No such approval.") from None
-    next_id = next_claimed_id(after=after, filters=filter_form.filters(), username=request.user.get_username())
+    next_id = claims.next_claimed_id(after=after, filters=filter_form.filters(), username=request.user.get_username())
     target = reverse("approval-detail", args=[next_id]) if next_id else reverse("queue")
     return HttpResponseRedirect(_with_query(target, filter_form.querystring()))
 
 
 @keeps_no_copy
-@can_review
+@review_required
 @require_GET
 @vary_on_headers("HX-Request")
 def history(request: HtmxHttpRequest) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""What every console action shares: a bound on how many rows one request touches, and a report.
+"""What every console action shares: who may run it, a bound on how many rows one request touches, and a report.
 
 The actions themselves call the decision service once per row (one
 transaction each), so an action over many rows is as safe as that many
@@ -10,8 +10,24 @@ from dataclasses import dataclass, field
 
 from django.contrib import admin, messages
 
+from approvals import permissions
+
 ACTION_LIMIT = 500
 NAMES_SHOWN = 10
+
+
+class ActionPermissions:
+    """The permissions an action names (`@admin.action(permissions=["reopen"])`), asked of the same
+    predicates as the reviewer pages: reopening here and from History is one rule."""
+
+    def has_review_permission(self, request) -> bool:
+        return permissions.may_review(user=request.user)
+
+    def has_reopen_permission(self, request) -> bool:
+        return permissions.may_reopen(user=request.user)
+
+    def has_requeue_permission(self, request) -> bool:
+        return permissions.may_requeue(user=request.user)
 
 
 def selected_within_limit(model_admin: admin.ModelAdmin, request, queryset, *, related: tuple[str, ...] = ()):

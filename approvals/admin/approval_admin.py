@@ -5,7 +5,7 @@ from django.template.defaultfilters import truncatechars
 from django.template.response import TemplateResponse
 
 from approvals import decisions
-from approvals.admin.actions import ActionReport, selected_within_limit
+from approvals.admin.actions import ActionPermissions, ActionReport, selected_within_limit
 from approvals.admin.big_tables import BigTableAdmin, artifact_content
 from approvals.admin.filters import DecidedWithinFilter, project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
@@ -41,7 +41,7 @@ def _name(approval: Approval) -> str:
 
 
 @admin.register(Approval)
-class ApprovalAdmin(BigTableAdmin):
+class ApprovalAdmin(ActionPermissions, BigTableAdmin):
     list_display = (
         "artifact_link",
         "project_link",
@@ -110,9 +110,6 @@ class ApprovalAdmin(BigTableAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def has_review_permission(self, request) -> bool:
-        return request.user.has_perm("approvals.can_review")
 
     @admin.display(description="artifact")
     def artifact_link(self, approval: Approval) -> str:
@@ -199,7 +196,7 @@ class ApprovalAdmin(BigTableAdmin):
         }
         return TemplateResponse(request, "admin/approvals/approval/decide_selected.html", context)
 
-    @admin.action(description="Reopen selected decided approvals (new pending approval)", permissions=["change"])
+    @admin.action(description="Reopen selected decided approvals (new pending approval)", permissions=["reopen"])
     def reopen_selected(self, request, queryset):
         approvals = selected_within_limit(self, request, queryset, related=("artifact",))
         if approvals is None:

@@ -7,7 +7,7 @@ two days do.
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -15,39 +15,11 @@ from django.utils import timezone
 
 from approvals.admin.big_tables import artifact_content
 from approvals.models import Approval, ApprovalStatus, Job, JobStatus, Project
+from approvals.reporting.periods import Period
 from approvals.selectors.run_totals import RunTotals
-
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
 
 # The costs tables name each job and its artifact; they never show content.
 UNSHOWN_JOB_COLUMNS = ("params", *artifact_content("output_artifact"))
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole days, both ends included, in the site's time zone."""
-
-    start: date
-    end: date
-
-    @classmethod
-    def last_days(cls, days: int = DEFAULT_DAYS, *, today: date | None = None) -> "Period":
-        end = today or timezone.localdate()
-        return cls(start=end - timedelta(days=days - 1), end=end)
-
-    @property
-    def days(self) -> list[date]:
-        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        # The last day there is (9999-12-31) has no next day to end before.
-        end = _day_start(self.end + timedelta(days=1)) if self.end < date.max else timezone.make_aware(datetime.max)
-        return _day_start(self.start), end
-
-
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @dataclass(frozen=True)

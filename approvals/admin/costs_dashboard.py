@@ -3,43 +3,21 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
 from approvals.admin import costs
-from approvals.admin.charts import bar_chart
 from approvals.admin.costs_csv import CSV_TABLES, csv_download
 from approvals.admin.links import changelist_url
 from approvals.figures import format_usd
 from approvals.models import Run
+from approvals.permissions import COSTS_REFUSAL, may_view_costs
+from approvals.reporting.charts import bar_chart
+from approvals.reporting.periods import period_of
 from approvals.selectors.run_totals import RunTotals
 
 PROJECTS_SHOWN = 25
-
-
-# Text, not type="date": the browser shows a date input in its locale's format
-# (10/31/2026), and the pages say dates one way only, ISO 8601.
-ISO_DATE_INPUT = {"pattern": r"\d{4}-\d{2}-\d{2}", "placeholder": "YYYY-MM-DD", "size": "10", "inputmode": "numeric"}
-
-
-class PeriodForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs=ISO_DATE_INPUT, format="%Y-%m-%d"))
-    end = forms.DateField(widget=forms.DateInput(attrs=ISO_DATE_INPUT, format="%Y-%m-%d"))
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end:
-            if start > end:
-                raise forms.ValidationError("The start date is after the end date.")
-            if (end - start).days + 1 > costs.MAX_DAYS:
-                raise forms.ValidationError(f"Choose at most {costs.MAX_DAYS} days.")
-        return cleaned
-
-    def period(self) -> costs.Period:
-        return costs.Period(start=self.cleaned_data["start"], end=self.cleaned_data["end"])
 
 
 @dataclass(frozen=True)
@@ -70,18 +48,9 @@ def _share(part: Decimal, whole: Decimal) -> Decimal:
     return (part / whole * 100).quantize(Decimal("0.1")) if whole else Decimal(0)
 
 
-def period_of(request) -> tuple[PeriodForm, costs.Period]:
-    """The period the request asks for (start, end), or the last 30 days when it asks for none or a bad one."""
-    default = costs.Period.last_days()
-    if "start" in request.GET or "end" in request.GET:
-        form = PeriodForm(request.GET)
-        return form, form.period() if form.is_valid() else default
-    return PeriodForm(initial={"start": default.start, "end": default.end}), default
-
-
 def costs_dashboard(request, *, model_admin: admin.ModelAdmin):
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
+    if not may_view_costs(user=request.user):
+        raise PermissionDenied(COSTS_REFUSAL)
     form, period = period_of(request)
     report = costs.cost_report(period=period)
     if request.GET.get("csv") in CSV_TABLES:

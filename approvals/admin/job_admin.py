@@ -4,7 +4,7 @@ from django.template.defaultfilters import truncatechars
 from django.utils.html import format_html
 
 from approvals import decisions
-from approvals.admin.actions import ActionReport, selected_within_limit
+from approvals.admin.actions import ActionPermissions, ActionReport, selected_within_limit
 from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, artifact_content, bounded_formset
 from approvals.admin.filters import project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
@@ -50,7 +50,7 @@ def _run_sum(column: str, output_field) -> Subquery:
 
 
 @admin.register(Job)
-class JobAdmin(BigTableAdmin):
+class JobAdmin(ActionPermissions, BigTableAdmin):
     form = SchemaCheckedForm
     list_display = (
         "kind",
@@ -160,7 +160,7 @@ class JobAdmin(BigTableAdmin):
         links = changelist_link(Approval, "approvals", artifact=job.output_artifact_id)
         return format_html("{} · {}", links, review_link(pending, "pending review")) if pending else links
 
-    @admin.action(description="Requeue selected failed jobs", permissions=["change"])
+    @admin.action(description="Requeue selected failed jobs", permissions=["requeue"])
     def requeue_failed_jobs(self, request, queryset):
         jobs = selected_within_limit(self, request, queryset)
         if jobs is None:

@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from approvals.admin.costs import Period
 from approvals.models import ApprovalReason, Project
+from approvals.reporting.periods import Period
 
 # Rows shown per table; the rest are summed into the totals.
 SHOWN = 25

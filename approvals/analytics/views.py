@@ -1,29 +1,14 @@
 """Review analytics pages: staff, and users granted approvals.view_analytics (the Leads group)."""
 
 from decimal import Decimal
-from functools import wraps
 
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from approvals.admin.charts import bar_chart
-from approvals.admin.costs_dashboard import period_of
 from approvals.analytics import queries
-
-VIEW_ANALYTICS = "approvals.view_analytics"
-
-
-def analytics_required(view):
-    """Anonymous users go to the login page (LoginRequiredMiddleware); others need staff or the permission."""
-
-    @wraps(view)
-    def gated(request, *args, **kwargs):
-        if not (request.user.is_staff or request.user.has_perm(VIEW_ANALYTICS)):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return gated
+from approvals.permissions import analytics_required
+from approvals.reporting.charts import bar_chart
+from approvals.reporting.periods import period_of
 
 
 def _period_context(request) -> tuple[dict, object]:

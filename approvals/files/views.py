@@ -7,7 +7,6 @@ every file response is sandboxed by its CSP and carries nosniff.
 
 import unicodedata
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response
@@ -26,6 +25,7 @@ from approvals.files.storage import (
 )
 from approvals.files.thumbnails import NoThumbnail, thumbnail_for
 from approvals.models import Artifact, ArtifactKind
+from approvals.permissions import review_required
 
 # A document opened from here can run nothing and load nothing but its own media:
 # even a file the safe list got wrong could not script the app's origin.
@@ -47,8 +47,7 @@ class ArtifactFileResponse(FileResponse):
     block_size = 256 * 1024
 
 
-@login_required
-@permission_required("approvals.can_review", raise_exception=True)
+@review_required
 @require_safe
 @xframe_options_sameorigin
 def artifact_file(request, artifact_id):
@@ -107,8 +106,7 @@ def artifact_file(request, artifact_id):
     return _with_headers(response, headers)
 
 
-@login_required
-@permission_required("approvals.can_review", raise_exception=True)
+@review_required
 @require_safe
 def artifact_thumbnail(request, artifact_id):
     artifact = get_object_or_404(Artifact, id=artifact_id, kind=ArtifactKind.FILE)

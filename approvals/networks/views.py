@@ -5,7 +5,6 @@ checks (inside the bucket flow-artifacts), and is served only when its bytes are
 an image a browser shows; with the file view's sandboxing headers.
 """
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
@@ -15,13 +14,13 @@ from approvals.files.storage import InvalidStoragePath, ObjectMissing, StorageUn
 from approvals.files.views import FILE_CACHE_CONTROL, FILE_CONTENT_SECURITY_POLICY, ArtifactFileResponse
 from approvals.models import Artifact, ArtifactKind
 from approvals.networks.preview import slide_path
+from approvals.permissions import review_required
 
 # A slide is a picture in a post: far smaller than this; a larger object is not sent inline.
 SLIDE_MAX_BYTES = 20 * 1024 * 1024
 
 
-@login_required
-@permission_required("approvals.can_review", raise_exception=True)
+@review_required
 @require_safe
 def slide_image(request, artifact_id, index: int):
     artifact = get_object_or_404(Artifact, id=artifact_id, kind=ArtifactKind.JSON)

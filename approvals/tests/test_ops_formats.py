@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from approvals.admin.charts import bar_chart
 from approvals.decisions import decide
 from approvals.figures import format_duration, format_duration_ms, format_usd
 from approvals.models import Approval, JobStatus, Run
+from approvals.reporting.charts import bar_chart
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 SUMS = ["runs", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd"]

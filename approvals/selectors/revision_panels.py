@@ -1,0 +1,84 @@
+"""The review page's revision pieces, read before rendering: the editor with its live check, and the
+request for changes a version answers. The templates only lay them out (they run no queries)."""
+
+import uuid
+
+from approvals.models import Approval, ApprovalReason, Artifact
+from approvals.networks.counting import graphemes
+from approvals.networks.limits import network_for
+from approvals.networks.preview import author_of, preview_of
+from approvals.revisions import EditRefused, editable_text, is_editable, parse_edit
+from approvals.selectors.review import ReviewContext
+
+
+def edit_check(*, artifact: Artifact, body: str) -> dict:
+    """The editor's status line: the error that would refuse the edit, or its counts on its network."""
+    try:
+        value = parse_edit(kind=artifact.kind, body=body)
+    except EditRefused as refusal:
+        return {"edit_error": str(refusal), "edit_preview": None, "edit_characters": None}
+    network = network_for(artifact.metadata)
+    preview = None
+    if network is not None:
+        preview = preview_of(network=network, value=value, artifact_id=None, author=author_of(artifact))
+    characters = graphemes(value) if isinstance(value, str) else None
+    return {"edit_error": None, "edit_preview": preview, "edit_characters": characters}
+
+
+def editor_panel(*, review: ReviewContext, typed_edit: str | None) -> dict:
+    """The "Edit" disclosure, for a pending text or JSON artifact that fits the editor.
+
+    `typed_edit` is what a refused "Approve with edits" held: the editor opens
+    again holding it, so nothing typed is lost.
+    """
+    artifact = review.artifact
+    if not review.approval.is_pending or not is_editable(artifact):
+        return {"editable": False}
+    text = typed_edit.replace("\r\n", "\n") if typed_edit is not None else editable_text(artifact)
+    context = {
+        "editable": True,
+        "open": typed_edit is not None,
+        "approval": review.approval,
+        "artifact": artifact,
+        "text": text,
+    }
+    return context | edit_check(artifact=artifact, body=text)
+
+
+def requested_changes(*, review: ReviewContext) -> dict | None:
+    """What the reviewer asked for, when this version answers a request for changes (its job's params
+    say so); None otherwise."""
+    params = next(
+        (
+            summary.job.params
+            for summary in reversed(review.jobs)
+            if isinstance(summary.job.params, dict) and "revision_of" in summary.job.params
+        ),
+        None,
+    )
+    if params is None:
+        return None
+    request_id = _uuid(params.get("revision_of"))
+    request = Approval.objects.select_related("artifact").filter(id=request_id).first() if request_id else None
+    # The approval is the record; the job's params are the pipeline's copy, shown if the approval is gone.
+    reasons = request.reasons if request else params.get("reasons")
+    notes = request.notes if request else params.get("notes")
+    return {
+        "request": request,
+        "notes": notes if isinstance(notes, str) else "",
+        "reasons": [ApprovalReason(code).label for code in reasons or [] if code in ApprovalReason.values],
+    }
+
+
+def revision_panels(*, review: ReviewContext | None, typed_edit: str | None) -> dict:
+    """Both pieces for the review template (none when there is no item left to show)."""
+    if review is None:
+        return {"editor": {"editable": False}, "asked": None}
+    return {"editor": editor_panel(review=review, typed_edit=typed_edit), "asked": requested_changes(review=review)}
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
