@@ -2,6 +2,7 @@
 reopen, the admin's actions and analytics each let in a user with the action's permission and refuse one
 without it, whatever else that user holds (approvals.permissions is the one rule they all ask)."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +34,14 @@ def not_refused(method: str, url_of: Callable[[dict], str], data: dict | None = 
         return response.status_code != 403
 
     return attempt
+
+
+def heartbeat_of_the_opened_page(client: Client, rows: dict) -> bool:
+    """The review page's heartbeat, with the token its page carries (none when the page was refused)."""
+    page = client.get(reverse("approval-detail", args=[rows["pending"].pk])).content.decode()
+    opened = re.search(r'"opened": "([^"]+)"', page)
+    data = {"opened": opened.group(1)} if opened else {}
+    return client.post(reverse("approval-claim", args=[rows["pending"].pk]), data).status_code != 403
 
 
 def admin_action(model: str, action: str, took_effect: Callable[[dict], bool], row: str, **extra):
@@ -79,7 +88,7 @@ DOORS = {
         "can_review", not_refused("get", lambda rows: f"{reverse('approval-next')}?after={rows['pending'].pk}")
     ),
     "history": Door("can_review", not_refused("get", lambda rows: reverse("history"))),
-    "claim heartbeat": Door("can_review", not_refused("post", pending_url("approval-claim"))),
+    "claim heartbeat": Door("can_review", heartbeat_of_the_opened_page),
     "release": Door("can_review", not_refused("post", pending_url("approval-release"))),
     "live status poll": Door("can_review", not_refused("get", pending_url("approval-live"))),
     "live queue poll": Door("can_review", not_refused("post", lambda rows: reverse("queue-live"), {"live": []})),
