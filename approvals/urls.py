@@ -7,7 +7,6 @@ from django.views.generic import RedirectView
 
 from approvals import revision_views, team_views, views
 from approvals.files import views as file_views
-from approvals.networks import views as network_views
 from approvals.plumbing.lockout import ThrottledLoginView
 
 urlpatterns = [
@@ -36,5 +35,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("artifacts/<uuid:artifact_id>/file/", file_views.artifact_file, name="artifact-file"),
     path("artifacts/<uuid:artifact_id>/thumbnail/", file_views.artifact_thumbnail, name="artifact-thumbnail"),
-    path("artifacts/<uuid:artifact_id>/slides/<int:index>/", network_views.slide_image, name="slide-image"),
+    path("artifacts/<uuid:artifact_id>/slides/<int:index>/", file_views.slide_image, name="slide-image"),
 ]

@@ -1,7 +1,12 @@
 """Queue thumbnails: made with Pillow on first view, bounded, cached on local disk per object version.
 
-The cache file name carries a digest of the object's key and ETag, so a changed
-object gets a new thumbnail and the old one is removed when the new one is made.
+The cache is sharded by a digest of the object's key (`ab/cd/<key digest>-<version
+digest>-320.webp`): a thumbnail's file name is derived, never searched for, and a
+folder holds a few files even when the cache holds millions. The version digest
+covers the key, the ETag and THUMBNAIL_VERSION, so a changed object gets a new
+thumbnail; the old one is removed from its small folder when the new one is made.
+Files of the earlier flat layout (`<artifact id>-<digest>.webp` at the top) are
+never read: each thumbnail is simply made again in its shard.
 """
 
 import hashlib
@@ -17,7 +22,7 @@ from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from approvals.files.media import IMAGE, stored_media
-from approvals.files.storage import artifact_storage, read_object
+from approvals.files.storage import StoredObject, artifact_storage, read_object
 from approvals.models import Artifact
 
 THUMBNAIL_SIZE = 320
@@ -38,6 +43,7 @@ class NoThumbnail(Exception):
 @dataclass(frozen=True)
 class Thumbnail:
     path: Path
+    size: int
     etag: str
     last_modified: datetime
 
@@ -45,9 +51,7 @@ class Thumbnail:
 def thumbnail_for(artifact: Artifact) -> Thumbnail:
     """The cached WebP thumbnail of an image artifact, made now if this version has none."""
     stored = artifact_storage().stat_object(artifact.storage_path)
-    digest = hashlib.sha256(f"{stored.key}\0{stored.etag}\0{THUMBNAIL_VERSION}".encode()).hexdigest()[:24]
-    cache_dir = Path(settings.THUMBNAIL_CACHE_DIR)
-    path = cache_dir / f"{artifact.id}-{digest}.webp"
+    path = thumbnail_path(stored)
     if not path.exists():
         media = stored_media(stored, declared=artifact.mime_type, name=artifact.name)
         if media.family != IMAGE:
@@ -55,10 +59,34 @@ def thumbnail_for(artifact: Artifact) -> Thumbnail:
         if stored.size > THUMBNAIL_MAX_INPUT_BYTES:
             raise NoThumbnail(f"the image is larger than {THUMBNAIL_MAX_INPUT_BYTES // (1024 * 1024)} MB")
         _write_atomically(path, render_thumbnail(read_object(stored)))
-        for stale in cache_dir.glob(f"{artifact.id}-*.webp"):
-            if stale != path:
-                stale.unlink(missing_ok=True)
-    return Thumbnail(path=path, etag=f'"{digest}"', last_modified=stored.last_modified)
+        _remove_older_versions(path)
+    _, version_digest = _digests(stored)
+    return Thumbnail(
+        path=path, size=path.stat().st_size, etag=f'"{version_digest}"', last_modified=stored.last_modified
+    )
+
+
+def thumbnail_path(stored: StoredObject) -> Path:
+    """Where this version of the object's thumbnail is cached: two folder levels from the key's digest."""
+    key_digest, version_digest = _digests(stored)
+    shard = Path(settings.THUMBNAIL_CACHE_DIR) / key_digest[:2] / key_digest[2:4]
+    return shard / f"{key_digest}-{version_digest}-{THUMBNAIL_SIZE}.webp"
+
+
+def _digests(stored: StoredObject) -> tuple[str, str]:
+    """(the key's digest: its shard and its files' prefix, this version's digest: the thumbnail's ETag)."""
+    key_digest = hashlib.sha256(stored.key.encode()).hexdigest()[:32]
+    identity = f"{stored.key}\0{stored.etag}\0{THUMBNAIL_VERSION}".encode()
+    return key_digest, hashlib.sha256(identity).hexdigest()[:24]
+
+
+def _remove_older_versions(path: Path) -> None:
+    """Other versions of the same key's thumbnail: only its own shard folder is listed, never the cache."""
+    key_prefix = path.name.split("-")[0] + "-"
+    with os.scandir(path.parent) as entries:
+        for entry in entries:
+            if entry.name.startswith(key_prefix) and entry.name != path.name:
+                Path(entry.path).unlink(missing_ok=True)
 
 
 def render_thumbnail(data: bytes) -> bytes:

@@ -1,7 +1,9 @@
 """The file view: who may fetch, what the browser is allowed to render, ranges, validators, failures."""
 
+import hashlib
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -14,7 +16,7 @@ from PIL import Image
 from approvals.files.byte_ranges import RangeNotSatisfiable, requested_range
 from approvals.models import ArtifactKind
 from approvals.tests import sample_files
-from approvals.tests.factories import make_artifact, make_reviewer
+from approvals.tests.factories import make_artifact, make_pending_review, make_reviewer
 from approvals.tests.storage_fixtures import use_s3_bucket
 
 pytestmark = pytest.mark.django_db
@@ -305,7 +307,7 @@ def test_thumbnail_is_a_bounded_webp_made_once(reviewer_client, bucket, settings
     assert image.format == "WEBP"
     assert image.size == (320, 180)
 
-    cached = list(settings.THUMBNAIL_CACHE_DIR.glob(f"{artifact.id}-*.webp"))
+    cached = list(settings.THUMBNAIL_CACHE_DIR.rglob("*.webp"))
     assert len(cached) == 1
     made_at = cached[0].stat().st_mtime_ns
     again = reviewer_client.get(thumbnail_url(artifact))
@@ -324,7 +326,66 @@ def test_a_changed_image_gets_a_new_thumbnail(reviewer_client, local_bucket, set
     assert image.size == (320, 160)
     assert image.getpixel((5, 5))[2] > 200
     assert second["ETag"] != first["ETag"]
-    assert len(list(settings.THUMBNAIL_CACHE_DIR.glob(f"{artifact.id}-*.webp"))) == 1
+    assert len(list(settings.THUMBNAIL_CACHE_DIR.rglob("*.webp"))) == 1
+
+
+def key_shard(settings, key: str) -> tuple[Path, str]:
+    """The cache folder two levels down from the key's SHA-256, and the digest that starts each file name there."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return settings.THUMBNAIL_CACHE_DIR / digest[:2] / digest[2:4], digest
+
+
+def test_a_thumbnail_lands_in_the_shard_of_its_key(reviewer_client, local_bucket, settings):
+    artifact = file_artifact(local_bucket, sample_files.png_bytes((400, 400)), path="proj/7/hero.png", name="a.png")
+    body(reviewer_client.get(thumbnail_url(artifact)))
+    shard, digest = key_shard(settings, "proj/7/hero.png")
+    [made] = shard.iterdir()
+    assert made.name.startswith(f"{digest}-") and made.name.endswith("-320.webp")
+    assert [path.name for path in settings.THUMBNAIL_CACHE_DIR.iterdir()] == [shard.parent.name]
+
+
+def test_a_new_version_cleans_only_its_own_shard_and_leaves_a_full_cache_alone(reviewer_client, local_bucket, settings):
+    artifact = file_artifact(local_bucket, sample_files.png_bytes((400, 400), (255, 0, 0)), name="a.png")
+    shard, digest = key_shard(settings, artifact.storage_path)
+    shard.mkdir(parents=True)
+    older = shard / f"{digest}-0123456789abcdef01234567-320.webp"
+    older.write_bytes(b"an older version of this key")
+    # Files the old flat layout made for this very artifact, and other keys' thumbnails: many, all left alone.
+    flat = [settings.THUMBNAIL_CACHE_DIR / f"{artifact.id}-{n:024x}.webp" for n in range(2000)]
+    elsewhere = [settings.THUMBNAIL_CACHE_DIR / f"{n:02x}" / "00" / f"{digest}-{n:024x}-320.webp" for n in range(256)]
+    for path in flat + elsewhere:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"red")
+
+    response = reviewer_client.get(thumbnail_url(artifact))
+
+    assert decoded(body(response)).convert("RGB").getpixel((5, 5))[0] > 200
+    [made] = shard.iterdir()
+    assert made.name.startswith(digest) and made != older
+    assert all(path.read_bytes() == b"red" for path in flat + [p for p in elsewhere if p.parent != shard])
+
+
+def test_a_thumbnail_left_in_the_flat_cache_is_ignored_and_made_again(reviewer_client, local_bucket, settings):
+    artifact = file_artifact(local_bucket, sample_files.png_bytes((400, 400), (0, 0, 255)), name="a.png")
+    settings.THUMBNAIL_CACHE_DIR.mkdir(parents=True)
+    stale = settings.THUMBNAIL_CACHE_DIR / f"{artifact.id}-{'0' * 24}.webp"
+    stale.write_bytes(sample_files.png_bytes((10, 10), (255, 0, 0)))
+
+    response = reviewer_client.get(thumbnail_url(artifact))
+
+    image = decoded(body(response)).convert("RGB")
+    assert image.size == (320, 320) and image.getpixel((5, 5))[2] > 200
+
+
+def test_a_thumbnail_answers_a_range_and_a_conditional_get(reviewer_client, local_bucket):
+    artifact = file_artifact(local_bucket, sample_files.jpeg_bytes((800, 600)), name="photo.jpg")
+    whole = body(reviewer_client.get(thumbnail_url(artifact)))
+    ranged = reviewer_client.get(thumbnail_url(artifact), HTTP_RANGE="bytes=10-49")
+    assert (ranged.status_code, ranged["Content-Range"]) == (206, f"bytes 10-49/{len(whole)}")
+    assert body(ranged) == whole[10:50]
+    since = reviewer_client.get(thumbnail_url(artifact), HTTP_IF_MODIFIED_SINCE=ranged["Last-Modified"])
+    assert since.status_code == 304
+    assert since["Content-Security-Policy"].startswith("sandbox;")
 
 
 def test_no_thumbnail_for_files_that_are_not_images(reviewer_client, local_bucket):
@@ -356,3 +417,51 @@ def test_a_decompression_bomb_gets_no_thumbnail(reviewer_client, local_bucket):
 def test_a_missing_image_has_no_thumbnail(reviewer_client, local_bucket):
     artifact = make_artifact(kind=ArtifactKind.FILE, storage_path="proj/gone.png", mime_type="image/png")
     assert reviewer_client.get(thumbnail_url(artifact)).status_code == 404
+
+
+# --- Carousel slides ---------------------------------------------------------------------------------------
+
+
+def slide_url(bucket, data: bytes, *, key: str = "proj/1/slide.png") -> str:
+    bucket.put(key, data)
+    approval = make_pending_review(
+        kind=ArtifactKind.JSON, body_json={"slides": [{"image": key}]}, metadata={"platform": "instagram"}
+    )
+    return reverse("slide-image", args=[approval.artifact_id, 0])
+
+
+def test_a_slide_answers_a_range_with_206_and_exactly_those_bytes(reviewer_client, bucket):
+    png = sample_files.png_bytes((600, 400))
+    url = slide_url(bucket, png)
+    response = reviewer_client.get(url, HTTP_RANGE="bytes=100-399")
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 100-399/{len(png)}"
+    assert response["Content-Length"] == "300"
+    assert body(response) == png[100:400]
+
+
+def test_a_slide_answers_a_conditional_get_with_304(reviewer_client, bucket):
+    url = slide_url(bucket, sample_files.png_bytes())
+    first = reviewer_client.get(url)
+    body(first)
+    assert first["Last-Modified"].endswith("GMT")
+    by_etag = reviewer_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    by_date = reviewer_client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert (by_etag.status_code, by_date.status_code) == (304, 304)
+    assert by_etag["Content-Security-Policy"] == first["Content-Security-Policy"]
+
+
+def test_a_slide_is_an_inline_image_in_the_file_sandbox(reviewer_client, local_bucket):
+    response = reviewer_client.get(slide_url(local_bucket, sample_files.png_bytes()))
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == 'inline; filename="slide.png"'
+    assert response["Content-Security-Policy"].startswith("sandbox;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "private, no-store"
+    body(response)
+
+
+def test_a_slide_that_is_svg_is_not_served(reviewer_client, local_bucket):
+    response = reviewer_client.get(slide_url(local_bucket, sample_files.SVG_WITH_SCRIPT.encode(), key="p/s.png"))
+    assert response.status_code == 404
+    assert b"<svg" not in response.content
