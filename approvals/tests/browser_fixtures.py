@@ -175,3 +175,15 @@ def sync_database_calls_allowed(item: pytest.Item):
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def log_in(page, *, username: str, password: str) -> None:
+    """Sign in through the login form, as a person would, and wait for the queue."""
+    from playwright.sync_api import expect
+
+    page.goto("/")
+    expect(page).to_have_url("/login/?next=/")  # login required
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Queue", exact=True)).to_be_visible()

@@ -1,9 +1,11 @@
 """Small factories that insert rows as the pipeline would."""
 
 import itertools
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from approvals.models import Approval, Artifact, ArtifactKind, Job, JobStatus, Project, Run
 from approvals.plumbing.migrate_hooks import REVIEWERS_GROUP
@@ -83,6 +85,18 @@ def make_pending_review(*, artifact: Artifact | None = None, with_run: bool = Tr
     if with_run:
         make_run(job=job)
     return Approval.objects.create(artifact=artifact)
+
+
+def make_queue(*names: str, count: int = 0) -> list[Approval]:
+    """Pending items named `names` (or `count` items named item-0, item-1, ...), created oldest first,
+    one hour apart, so the queue's order is theirs."""
+    names = names or tuple(f"item-{index}" for index in range(count))
+    approvals = []
+    for index, name in enumerate(names):
+        approval = make_pending_review(name=name)
+        Approval.objects.filter(id=approval.id).update(created_at=timezone.now() - timedelta(hours=10 - index))
+        approvals.append(approval)
+    return approvals
 
 
 def make_reviewer(username: str = "reviewer", *, password: str = "review-pass-123") -> User:

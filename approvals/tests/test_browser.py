@@ -8,20 +8,10 @@ saves them to docs/screenshots/ (pytest's --screenshots option).
 import pytest
 
 from approvals.models import Approval, ApprovalStatus, JobStatus
+from approvals.tests.browser_fixtures import log_in
 from approvals.tests.factories import make_pending_review, make_reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_pipeline_db")]
-
-
-def log_in(page, *, username: str, password: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto("/")
-    expect(page).to_have_url("/login/?next=/")  # login required
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Queue", exact=True)).to_be_visible()
 
 
 def expect_loaded_thumbnails(page, *, count: int) -> None:

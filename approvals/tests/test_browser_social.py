@@ -13,9 +13,9 @@ import pytest
 from django.db import connection
 
 from approvals.models import Approval, ApprovalOutcome, ArtifactKind, JobStatus
+from approvals.tests.browser_fixtures import log_in
 from approvals.tests.factories import make_pending_review, make_project, make_reviewer
 from approvals.tests.sample_files import png_bytes
-from approvals.tests.test_browser import log_in
 from bench import example_agent
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_pipeline_db")]

@@ -1,28 +1,16 @@
 """Two reviewers at once, each in a browser context of their own: claims, live updates, undo."""
 
 import re
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from approvals.models import Approval
-from approvals.tests.factories import make_pending_review, make_reviewer
+from approvals.tests.factories import make_queue, make_reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_pipeline_db")]
 
 PASSWORD = "review-pass-123"
 # What "live" promises: another reviewer's change shows within this long, with no reload.
 LIVE_MS = 3_000
-
-
-def queued(*names: str) -> list[Approval]:
-    approvals = []
-    for index, name in enumerate(names):
-        approval = make_pending_review(name=name)
-        Approval.objects.filter(id=approval.id).update(created_at=timezone.now() - timedelta(hours=10 - index))
-        approvals.append(approval)
-    return approvals
 
 
 def logged_in(open_page, username: str):
@@ -41,7 +29,7 @@ def logged_in(open_page, username: str):
 def test_two_reviewers_see_each_others_claims_decisions_and_undo_live(open_page):
     from playwright.sync_api import expect
 
-    first, second, third = queued("first-post", "second-post", "third-post")
+    first, second, third = make_queue("first-post", "second-post", "third-post")
     ben = logged_in(open_page, "ben")
     ana = logged_in(open_page, "ana")
     second_row = ben.locator(f"#queue-row-{second.artifact_id}")
@@ -83,7 +71,7 @@ def test_two_reviewers_see_each_others_claims_decisions_and_undo_live(open_page)
 def test_live_updates_on_the_review_page_leave_the_notes_being_typed_alone(open_page):
     from playwright.sync_api import expect
 
-    (item,) = queued("launch-post")
+    (item,) = make_queue("launch-post")
     ben = logged_in(open_page, "ben")
     ben.goto(f"/approvals/{item.id}/")
     notes = ben.get_by_label("Notes")

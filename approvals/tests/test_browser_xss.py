@@ -11,8 +11,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from approvals.models import Job, Run
+from approvals.tests.browser_fixtures import log_in
 from approvals.tests.hostile_data import ALL, BREAKOUT, IMG, SCRIPT, SVG, make_hostile_site
-from approvals.tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_pipeline_db")]
 

@@ -1,12 +1,10 @@
 """Claims: taking, racing, expiring (on the database's clock), renewing, releasing, and how "Next" steers by them."""
 
 import threading
-from datetime import timedelta
 
 import psycopg
 import pytest
 from django.db import connection, connections
-from django.utils import timezone
 
 from approvals import claims
 from approvals.decisions import decide
@@ -14,17 +12,7 @@ from approvals.models import Approval, ReviewClaim
 from approvals.selectors.filters import QueueFilters
 from approvals.selectors.queue import next_pending_id
 from approvals.sql_runner.session import connection_params
-from approvals.tests.factories import make_pending_review
-
-
-def queued(count: int) -> list[Approval]:
-    """Pending items created oldest first, one hour apart."""
-    approvals = []
-    for index in range(count):
-        approval = make_pending_review(name=f"item-{index}")
-        Approval.objects.filter(id=approval.id).update(created_at=timezone.now() - timedelta(hours=10 - index))
-        approvals.append(approval)
-    return approvals
+from approvals.tests.factories import make_pending_review, make_queue
 
 
 def expire(approval: Approval) -> None:
@@ -149,7 +137,7 @@ def test_renewal_after_someone_else_took_the_lapsed_claim_leaves_it_with_them():
 
 @pytest.mark.django_db
 def test_opening_another_item_releases_the_reviewers_previous_claim():
-    first, second = queued(2)
+    first, second = make_queue(count=2)
     claims.claim(approval_id=first.id, claimant="ana")
 
     claims.claim(approval_id=second.id, claimant="ana")
@@ -159,7 +147,7 @@ def test_opening_another_item_releases_the_reviewers_previous_claim():
 
 @pytest.mark.django_db
 def test_renewal_keeps_the_reviewers_other_claims():
-    first, second = queued(2)
+    first, second = make_queue(count=2)
     claims.claim(approval_id=first.id, claimant="ana")
     claims.renew(approval_id=second.id, claimant="ana")
 
@@ -213,7 +201,7 @@ def test_staff_release_ends_anyones_claim():
 
 @pytest.mark.django_db
 def test_next_passes_over_items_others_are_reviewing():
-    first, second, third = queued(3)
+    first, second, third = make_queue(count=3)
     claims.claim(approval_id=second.id, claimant="ana")
 
     assert next_pending_id(after_approval_id=first.id, filters=QueueFilters(), viewer="ben") == third.id
@@ -221,7 +209,7 @@ def test_next_passes_over_items_others_are_reviewing():
 
 @pytest.mark.django_db
 def test_next_keeps_the_viewers_own_claim_and_expired_ones():
-    first, second, third = queued(3)
+    first, second, third = make_queue(count=3)
     claims.claim(approval_id=second.id, claimant="ben")
     claims.claim(approval_id=third.id, claimant="ana")
     expire(third)
@@ -232,7 +220,7 @@ def test_next_keeps_the_viewers_own_claim_and_expired_ones():
 
 @pytest.mark.django_db
 def test_next_from_the_last_item_wraps_to_the_oldest_nobody_else_reviews():
-    first, second, third = queued(3)
+    first, second, third = make_queue(count=3)
     claims.claim(approval_id=first.id, claimant="ana")
 
     assert next_pending_id(after_approval_id=third.id, filters=QueueFilters(), viewer="ben") == second.id

@@ -1,29 +1,16 @@
 """Posting a decision from the review page: with htmx, without JavaScript, and every way it can be refused."""
 
-from datetime import timedelta
-
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from approvals.decisions import decide
 from approvals.models import Approval, JobStatus
-from approvals.tests.factories import make_pending_review, make_project
+from approvals.tests.factories import make_project, make_queue
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def queued(*names: str) -> list[Approval]:
-    """Pending items created oldest first, one hour apart."""
-    approvals = []
-    for index, name in enumerate(names):
-        approval = make_pending_review(name=name)
-        Approval.objects.filter(id=approval.id).update(created_at=timezone.now() - timedelta(hours=10 - index))
-        approvals.append(approval)
-    return approvals
 
 
 def state(approval: Approval) -> tuple:
@@ -47,7 +34,7 @@ def next_item_location(client, response) -> str:
 
 
 def test_approving_without_javascript_redirects_to_the_next_item_with_a_message(reviewer_client):
-    first, second = queued("first-post", "second-post")
+    first, second = make_queue("first-post", "second-post")
 
     response = reviewer_client.post(decide_url(first), {"decision": "approved", "notes": "Good to go."})
 
@@ -60,7 +47,7 @@ def test_approving_without_javascript_redirects_to_the_next_item_with_a_message(
 
 
 def test_rejecting_records_the_reason_and_fails_the_job(reviewer_client):
-    (approval,) = queued("weak-post")
+    (approval,) = make_queue("weak-post")
 
     response = reviewer_client.post(
         decide_url(approval), {"decision": "rejected", "notes": "Lead with\r\nthe benefit."}
@@ -77,7 +64,7 @@ def test_rejecting_records_the_reason_and_fails_the_job(reviewer_client):
 
 
 def test_after_the_newest_item_the_next_is_the_oldest_still_pending(reviewer_client):
-    oldest, newest = queued("oldest", "newest")
+    oldest, newest = make_queue("oldest", "newest")
 
     response = reviewer_client.post(decide_url(newest), {"decision": "approved"})
 
@@ -86,7 +73,7 @@ def test_after_the_newest_item_the_next_is_the_oldest_still_pending(reviewer_cli
 
 def test_the_next_item_respects_the_queue_filters(reviewer_client):
     launch = make_project(name="Launch")
-    first, _, third = queued("first", "other-project", "third")
+    first, _, third = make_queue("first", "other-project", "third")
     for approval in (first, third):
         approval.artifact.project = launch
         approval.artifact.save(update_fields=["project"])
@@ -98,7 +85,7 @@ def test_the_next_item_respects_the_queue_filters(reviewer_client):
 
 
 def test_the_next_item_is_chosen_when_the_browser_arrives_not_when_it_posted(reviewer_client):
-    first, second, third = queued("first", "second", "third")
+    first, second, third = make_queue("first", "second", "third")
     response = reviewer_client.post(decide_url(first), {"decision": "approved"})
     decide(approval_id=second.id, decision="approved", notes="", decided_by="someone-else")
 
@@ -111,7 +98,7 @@ def test_the_next_item_url_without_a_valid_approval_id_is_not_found(reviewer_cli
 
 
 def test_deciding_with_htmx_swaps_in_the_next_item_updates_the_count_and_confirms(reviewer_client):
-    first, second, _ = queued("first-post", "second-post", "third-post")
+    first, second, _ = make_queue("first-post", "second-post", "third-post")
 
     response = reviewer_client.post(decide_url(first), {"decision": "approved", "notes": ""}, **HTMX)
 
@@ -127,7 +114,7 @@ def test_deciding_with_htmx_swaps_in_the_next_item_updates_the_count_and_confirm
 
 
 def test_deciding_the_last_item_with_htmx_shows_queue_empty(reviewer_client):
-    (only,) = queued("only-post")
+    (only,) = make_queue("only-post")
 
     response = reviewer_client.post(decide_url(only), {"decision": "rejected", "notes": "No."}, **HTMX)
 
@@ -138,7 +125,7 @@ def test_deciding_the_last_item_with_htmx_shows_queue_empty(reviewer_client):
 
 
 def test_a_decision_someone_else_made_first_is_reported_and_changes_nothing(reviewer_client):
-    first, second = queued("contested", "next-one")
+    first, second = make_queue("contested", "next-one")
     decide(approval_id=first.id, decision="approved", notes="Mine.", decided_by="alice")
     before = state(first)
 
@@ -154,7 +141,7 @@ def test_a_decision_someone_else_made_first_is_reported_and_changes_nothing(revi
 
 
 def test_without_javascript_the_conflict_is_a_page_with_the_message(reviewer_client):
-    (approval,) = queued("contested")
+    (approval,) = make_queue("contested")
     decide(approval_id=approval.id, decision="rejected", notes="Redo.", decided_by="alice")
 
     response = reviewer_client.post(decide_url(approval), {"decision": "approved"})
@@ -165,7 +152,7 @@ def test_without_javascript_the_conflict_is_a_page_with_the_message(reviewer_cli
 
 
 def test_a_rejection_needs_a_reason(reviewer_client):
-    (approval,) = queued("post")
+    (approval,) = make_queue("post")
 
     response = reviewer_client.post(decide_url(approval), {"decision": "rejected", "notes": "   "}, **HTMX)
 
@@ -177,7 +164,7 @@ def test_a_rejection_needs_a_reason(reviewer_client):
 
 
 def test_notes_over_ten_thousand_characters_are_refused_with_a_message(reviewer_client):
-    (approval,) = queued("post")
+    (approval,) = make_queue("post")
 
     response = reviewer_client.post(decide_url(approval), {"decision": "approved", "notes": "x" * 10_001})
 
@@ -187,7 +174,7 @@ def test_notes_over_ten_thousand_characters_are_refused_with_a_message(reviewer_
 
 
 def test_notes_of_exactly_ten_thousand_characters_counting_line_breaks_once_are_accepted(reviewer_client):
-    (approval,) = queued("post")
+    (approval,) = make_queue("post")
     notes = ("y" * 99 + "\r\n") * 100  # 10,100 characters as sent, 10,000 once line breaks are normalised
 
     response = reviewer_client.post(decide_url(approval), {"decision": "approved", "notes": notes})
@@ -198,7 +185,7 @@ def test_notes_of_exactly_ten_thousand_characters_counting_line_breaks_once_are_
 
 @pytest.mark.parametrize("decision", ["", "pending", "delete", "APPROVED"])
 def test_an_unknown_decision_is_refused(reviewer_client, decision):
-    (approval,) = queued("post")
+    (approval,) = make_queue("post")
 
     response = reviewer_client.post(decide_url(approval), {"decision": decision})
 
@@ -215,7 +202,7 @@ def test_a_decision_on_an_unknown_approval_is_404(reviewer_client):
 
 
 def test_a_get_to_decide_is_405_and_changes_nothing(reviewer_client):
-    (approval,) = queued("post")
+    (approval,) = make_queue("post")
 
     response = reviewer_client.get(decide_url(approval), {"decision": "approved"})
 
@@ -224,7 +211,7 @@ def test_a_get_to_decide_is_405_and_changes_nothing(reviewer_client):
 
 
 def test_a_post_without_the_csrf_token_is_403_and_changes_nothing(reviewer):
-    (approval,) = queued("post")
+    (approval,) = make_queue("post")
     client = Client(enforce_csrf_checks=True)
     client.force_login(reviewer)
 
@@ -235,7 +222,7 @@ def test_a_post_without_the_csrf_token_is_403_and_changes_nothing(reviewer):
 
 
 def test_the_csrf_token_in_the_htmx_header_is_accepted(reviewer):
-    (approval,) = queued("post")
+    (approval,) = make_queue("post")
     client = Client(enforce_csrf_checks=True)
     client.force_login(reviewer)
     page = client.get(reverse("approval-detail", args=[approval.id]))
@@ -249,7 +236,7 @@ def test_the_csrf_token_in_the_htmx_header_is_accepted(reviewer):
 
 
 def test_every_decision_is_in_history_at_once(reviewer_client):
-    approved, rejected = queued("approved-post", "rejected-post")
+    approved, rejected = make_queue("approved-post", "rejected-post")
     reviewer_client.post(decide_url(approved), {"decision": "approved", "notes": "Nice."})
     reviewer_client.post(decide_url(rejected), {"decision": "rejected", "notes": "Shorter, please."})
 

@@ -137,7 +137,7 @@ def test_rejects_more_pending_than_artifacts():
 
 def test_seeding_leaves_the_ops_consoles_review_items_and_cost_rollup_complete(seeded):
     from approvals.admin import costs
-    from approvals.tests.test_cost_rollup import dashboard_report, raw_report
+    from approvals.tests.cost_reports import dashboard_report, raw_report
 
     assert _scalar("select count(*) from review_items") == _scalar("select count(*) from approvals")
     assert _scalar("select count(*) from review_items where status <> 'pending' and job_kind is null") < ARTIFACTS // 10

@@ -12,21 +12,12 @@ from django.utils import timezone
 
 from approvals import claims
 from approvals.decisions import decide
-from approvals.models import Approval, ReviewClaim
-from approvals.tests.factories import make_pending_review, make_reviewer
+from approvals.models import ReviewClaim
+from approvals.tests.factories import make_pending_review, make_queue, make_reviewer
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def queued(count: int) -> list[Approval]:
-    approvals = []
-    for index in range(count):
-        approval = make_pending_review(name=f"item-{index}")
-        Approval.objects.filter(id=approval.id).update(created_at=timezone.now() - timedelta(hours=10 - index))
-        approvals.append(approval)
-    return approvals
 
 
 @pytest.fixture
@@ -49,7 +40,7 @@ def test_opening_an_item_claims_it(reviewer_client):
 
 
 def test_the_queue_names_who_else_is_reviewing_a_row(reviewer_client, ana_client):
-    mine, anas, free = queued(3)
+    mine, anas, free = make_queue(count=3)
     claims.claim(approval_id=mine.id, claimant="reviewer")
     claims.claim(approval_id=anas.id, claimant="ana")
 
@@ -70,7 +61,7 @@ def test_the_review_page_names_who_else_is_reviewing_it(reviewer_client):
 
 
 def test_next_without_javascript_skips_an_item_someone_else_opened(reviewer_client, ana_client):
-    first, second, third = queued(3)
+    first, second, third = make_queue(count=3)
     ana_client.get(reverse("approval-detail", args=[second.id]))
 
     response = reviewer_client.post(reverse("approval-decide", args=[first.id]), {"decision": "approved"})
@@ -81,7 +72,7 @@ def test_next_without_javascript_skips_an_item_someone_else_opened(reviewer_clie
 
 
 def test_the_item_shown_after_an_htmx_decision_skips_others_claims(reviewer_client, ana_client):
-    first, second, third = queued(3)
+    first, second, third = make_queue(count=3)
     ana_client.get(reverse("approval-detail", args=[second.id]))
 
     response = reviewer_client.post(reverse("approval-decide", args=[first.id]), {"decision": "approved"}, **HTMX)
@@ -91,7 +82,7 @@ def test_the_item_shown_after_an_htmx_decision_skips_others_claims(reviewer_clie
 
 
 def test_the_next_link_on_a_review_page_skips_others_claims(reviewer_client):
-    first, second, third = queued(3)
+    first, second, third = make_queue(count=3)
     claims.claim(approval_id=second.id, claimant="ana")
 
     page = reviewer_client.get(reverse("approval-detail", args=[first.id])).content.decode()
@@ -118,7 +109,7 @@ def test_the_heartbeat_renews_the_claim_and_leaving_releases_it(reviewer_client)
 
 
 def test_a_heartbeat_claims_nothing_its_page_did_not_open(reviewer_client):
-    opened, *others = queued(3)
+    opened, *others = make_queue(count=3)
     page = reviewer_client.get(reverse("approval-detail", args=[opened.id])).content.decode()
     token = heartbeat_of(page)
 
@@ -179,14 +170,14 @@ def queue_poll(client: Client, page: str):
 
 
 def test_the_queue_poll_answers_204_while_nothing_changed(reviewer_client):
-    queued(3)
+    make_queue(count=3)
     page = reviewer_client.get(reverse("queue")).content.decode()
 
     assert queue_poll(reviewer_client, page).status_code == 204
 
 
 def test_the_queue_poll_swaps_the_rows_others_claimed_or_decided(reviewer_client):
-    first, second, third = queued(3)
+    first, second, third = make_queue(count=3)
     page = reviewer_client.get(reverse("queue")).content.decode()
     claims.claim(approval_id=first.id, claimant="ana")
     decide(approval_id=second.id, decision="approved", notes="", decided_by="ana")
