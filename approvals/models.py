@@ -180,6 +180,37 @@ class Approval(models.Model):
         return self.status == ApprovalStatus.PENDING
 
 
+class TakebackKind(models.TextChoices):
+    UNDO = "undo", "Undone by its reviewer"
+    REOPEN = "reopen", "Reopened"
+
+
+class ReviewTakeback(models.Model):
+    """A decided approval taken back, at most once (migrations_sql/016): by undo or reopen, and its successor."""
+
+    approval = models.OneToOneField(
+        Approval, on_delete=models.DO_NOTHING, primary_key=True, related_name="takeback", db_column="approval_id"
+    )
+    reopened_as = models.ForeignKey(
+        Approval,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="reopened_from",
+        db_column="reopened_as",
+    )
+    kind = models.TextField(choices=TakebackKind.choices)
+    taken_back_by = models.TextField()
+    taken_back_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        managed = False
+        db_table = "review_takebacks"
+        ordering = ["-taken_back_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.approval_id} by {self.taken_back_by}"
+
+
 class ReviewClaim(models.Model):
     """Who has a pending approval open now (migrations_sql/008). A claim past expires_at counts for nothing."""
 

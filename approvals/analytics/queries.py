@@ -1,4 +1,5 @@
-"""What the review analytics pages read, from review_items (010_ops_rollups.sql): one narrow table, no joins.
+"""What the review analytics pages read, from review_items (010_ops_rollups.sql): one narrow table
+(less the decisions undone, review_takebacks in 016).
 
 Raw SQL: percentiles (percentile_cont) over grouped rows, FILTER aggregates
 and unnesting each item's models have no ORM spelling.
@@ -14,6 +15,11 @@ from django.utils import timezone
 
 from approvals.models import ApprovalReason, Project
 from approvals.reporting.periods import Period
+
+# The decisions a period's figures count: an undone one is no decision (approve, undo and approve
+# again would count twice), a reopened one stands (it was made; a lead asked for another look).
+DECIDED_IN_PERIOD = """status <> 'pending' and decided_at >= %(start)s and decided_at < %(end)s
+           and approval_id not in (select approval_id from review_takebacks where kind = 'undo')"""
 
 # Rows shown per table; the rest are summed into the totals.
 SHOWN = 25
@@ -122,14 +128,14 @@ def project_names(ids) -> dict[uuid.UUID, str]:
 def reviewer_activity(*, period: Period) -> ReviewerActivity:
     """Decisions per reviewer per day (days of the site's time zone); an approved edit is one approval."""
     rows = _rows(
-        """
+        f"""
         select coalesce(decided_by, ''), (decided_at at time zone %(tz)s)::date,
                count(*) filter (where status = 'approved'), count(*) filter (where status = 'rejected')
           from review_items
-         where status <> 'pending' and decided_at >= %(start)s and decided_at < %(end)s
+         where {DECIDED_IN_PERIOD}
            and outcome is distinct from 'replaced_by_edit'
          group by 1, 2
-        """,
+        """,  # noqa: S608 (only the fixed DECIDED_IN_PERIOD is put in)
         _period_params(period),
     )
     totals: dict[str, list[int]] = {}
@@ -148,15 +154,15 @@ def reviewer_activity(*, period: Period) -> ReviewerActivity:
 
 # An approved edit is timed by the draft it replaced: the draft's row holds when
 # the item arrived; the edit's approval was written at the decision itself.
-_TIME_TO_DECISION_SQL = """
-select {group}, count(*),
+_TIME_TO_DECISION_SQL = f"""
+select {{group}}, count(*),
        percentile_cont(0.5) within group (order by extract(epoch from decided_at - created_at)),
        percentile_cont(0.95) within group (order by extract(epoch from decided_at - created_at))
   from review_items
- where status <> 'pending' and decided_at >= %(start)s and decided_at < %(end)s
+ where {DECIDED_IN_PERIOD}
    and outcome is distinct from 'approved_with_edits'
  group by 1
-"""
+"""  # noqa: S608 (only the fixed DECIDED_IN_PERIOD is put in; group is one of the fixed column names)
 
 
 def time_to_decision_by_week(*, period: Period) -> list[tuple[date, Wait]]:
@@ -242,7 +248,7 @@ with decided as (
                 when outcome = 'changes_requested' then 2 else 3 end as decision,
            case when reasons = '{{}}' then 0 else {_REASON_BITS} end as reason_bits
       from review_items
-     where status <> 'pending' and decided_at >= %(start)s and decided_at < %(end)s
+     where {DECIDED_IN_PERIOD}
        and outcome is distinct from 'replaced_by_edit'
 ), grouped as materialized (
     select case when grouping(project_id) = 0 then 'project' when grouping(job_kind) = 0 then 'kind'

@@ -4,12 +4,12 @@ import logging
 import uuid
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.utils import timezone
 
 from approvals.decisions.errors import DecisionError, NotFound, NotReopenable, NotRequeueable, NotUndoable
 from approvals.decisions.inputs import approval_uuid
 from approvals.decisions.results import ReopenResult, RequeueResult, announce
-from approvals.models import Approval, ApprovalOutcome, ApprovalStatus, Job, JobStatus
+from approvals.models import Approval, ApprovalOutcome, ApprovalStatus, Job, JobStatus, ReviewTakeback, TakebackKind
 
 logger = logging.getLogger("approvals.decisions")
 
@@ -41,10 +41,37 @@ def _lock_decided(approval_id: uuid.UUID, *, refusal: DecisionError) -> Approval
 
 
 def _refuse_unless_latest(old: Approval, *, refusal: type[DecisionError]) -> None:
-    """Only an artifact's latest decision can be taken back, and only while no newer version of the post
-    is approved or pending: else two versions (or two decisions) of one post would stand at once."""
-    draft = old.artifact
-    newer = (
+    """Only an artifact's latest decision can be taken back, once, and only while no newer version of the
+    post is approved or pending: else two versions (or two decisions) of one post would stand at once."""
+    newer = _newer_version_in_play(old.artifact)
+    if newer is not None:
+        state = "in the queue" if newer.status == ApprovalStatus.PENDING else f"approved by {newer.decided_by}"
+        raise refusal(
+            f"v{newer.artifact.version} of {old.artifact.name} is {state}: taking back the decision on "
+            f"v{old.artifact.version} would put two versions of one post in play. "
+            f"Decide on v{newer.artifact.version} instead."
+        )
+    if Approval.objects.filter(artifact_id=old.artifact_id, status=ApprovalStatus.PENDING).exists():
+        raise refusal("This artifact already has a pending approval in the queue.")
+    taken_back = ReviewTakeback.objects.filter(approval_id=old.id).first()
+    if taken_back is not None:
+        how = "undone" if taken_back.kind == TakebackKind.UNDO else "reopened"
+        raise refusal(
+            f"This decision was already taken back: {how} by {taken_back.taken_back_by} at "
+            f"{timezone.localtime(taken_back.taken_back_at):%Y-%m-%d %H:%M:%S %Z}. Nothing was changed."
+        )
+    # Decided again through another path (the pipeline wrote a new pending approval, say).
+    later = Approval.objects.filter(artifact_id=old.artifact_id, decided_at__gt=old.decided_at).first()
+    if later is not None:
+        raise refusal(
+            f"A later decision stands: the item was {later.status} by {later.decided_by or 'someone'} since. "
+            "Nothing was changed."
+        )
+
+
+def _newer_version_in_play(draft) -> Approval | None:
+    """The approval of a later version of the same post that is pending or approved, if any."""
+    return (
         Approval.objects.filter(
             artifact__project_id=draft.project_id,
             artifact__name=draft.name,
@@ -55,26 +82,6 @@ def _refuse_unless_latest(old: Approval, *, refusal: type[DecisionError]) -> Non
         .order_by("-artifact__version")
         .first()
     )
-    if newer is not None:
-        state = "in the queue" if newer.status == ApprovalStatus.PENDING else f"approved by {newer.decided_by}"
-        raise refusal(
-            f"v{newer.artifact.version} of {draft.name} is {state}: taking back the decision on v{draft.version} "
-            f"would put two versions of one post in play. Decide on v{newer.artifact.version} instead."
-        )
-    later = (
-        Approval.objects.filter(artifact_id=old.artifact_id)
-        .exclude(id=old.id)
-        .filter(Q(status=ApprovalStatus.PENDING) | Q(decided_at__gt=old.decided_at))
-        .order_by("-created_at")
-        .first()
-    )
-    if later is not None and later.status == ApprovalStatus.PENDING:
-        raise refusal("This artifact already has a pending approval in the queue.")
-    if later is not None:
-        raise refusal(
-            f"This decision was already taken back: the item was {later.status} again by "
-            f"{later.decided_by or 'someone'} since. Nothing was changed."
-        )
 
 
 def _withdraw_revision_job(old: Approval) -> None:
@@ -106,6 +113,13 @@ def _open_pending(old: Approval, *, jobs, by: str, undone: bool = False, withdra
             new = Approval.objects.create(artifact_id=old.artifact_id, status=ApprovalStatus.PENDING, **place)
     except IntegrityError as error:
         raise NotReopenable("This artifact already has a pending approval in the queue.") from error
+    # The primary key takes a decision back once: a racing second undo or reopen waits here, then fails.
+    ReviewTakeback.objects.create(
+        approval_id=old.id,
+        reopened_as_id=new.id,
+        kind=TakebackKind.UNDO if undone else TakebackKind.REOPEN,
+        taken_back_by=by,
+    )
     jobs_moved = jobs.update(status=JobStatus.NEEDS_APPROVAL, error=None, finished_at=None)
     result = ReopenResult(
         old_approval_id=old.id,

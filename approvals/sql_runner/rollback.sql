@@ -1,4 +1,4 @@
--- rollback.sql: undo migrations_sql/001..010 in reverse order (apply_sql --rollback --yes).
+-- rollback.sql: undo migrations_sql/001..017 in reverse order (apply_sql --rollback --yes).
 -- Runs in one transaction with the clearing of the ledger: all or nothing.
 -- Drops without CASCADE, so an object someone else built on these tables
 -- stops the rollback instead of disappearing with it.
@@ -7,6 +7,10 @@
 -- than queue every reader of it behind the DROP; apply_sql sets its own
 -- (--table-lock-timeout), this is for a run by hand in the SQL editor.
 select set_config('lock_timeout', '5s', true) where current_setting('lock_timeout') = '0';
+
+-- 017 changed rows only; 016's trigger and function are 010's, replaced: they go with 010's below.
+-- 016: the decisions taken back (before approvals, which they reference).
+drop table if exists public.review_takebacks;
 
 -- 010: the cost rollup's and review items' triggers and functions, their tables, the review targets.
 drop trigger if exists artifacts_project_changed_move_review_items on public.artifacts;

@@ -9,8 +9,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.decisions import approve_with_edits, decide, request_changes
-from approvals.models import Approval, ApprovalStatus, ReviewItem, ReviewTarget
+from approvals.decisions import approve_with_edits, decide, request_changes, undo
+from approvals.models import Approval, ApprovalStatus, Job, ReviewItem, ReviewTarget
 from approvals.tests.factories import make_artifact, make_job, make_pending_review, make_project, make_run
 
 pytestmark = pytest.mark.django_db
@@ -252,3 +252,30 @@ def test_outcomes_count_an_item_made_with_several_models_once_for_each(analyst_c
         ("gpt-4o", 1, 1, {"tone": 1}, Decimal("0.03")),
         ("claude-3-5-sonnet", 0, 1, {"tone": 1}, Decimal("0.03")),
     ]
+
+
+def test_an_undone_decision_is_not_counted_only_the_one_made_after_it(analyst_client, settings):
+    approval = make_pending_review()
+    Job.objects.filter(output_artifact_id=approval.artifact_id).delete()  # nothing downstream: undo stays possible
+    for _ in range(3):  # approve, undo: three times over
+        decide(approval_id=approval.pk, decision="approved", notes="", decided_by="alice")
+        approval = Approval.objects.get(
+            pk=undo(approval_id=approval.pk, undone_by="alice", window_seconds=30).new_approval_id
+        )
+    decide(approval_id=approval.pk, decision="approved", notes="", decided_by="alice")
+
+    activity = analyst_client.get(reverse("analytics-reviewers")).context["activity"]
+    total = analyst_client.get(reverse("analytics-outcomes")).context["total"]
+
+    assert activity.reviewers == [("alice", 1, 0)]
+    assert (total.approved, total.decided) == (1, 1)
+
+
+def test_the_queue_shows_the_age_the_pipeline_corrected_an_approval_to(analyst_client):
+    approval = make_pending_review(project=make_project(name="Corrected"))
+    corrected = timezone.now() - timedelta(days=1, hours=11)
+    Approval.objects.filter(pk=approval.pk).update(created_at=corrected)  # the pipeline's fix, not the app's
+
+    (queue,) = analyst_client.get(reverse("analytics-queue")).context["queues"]
+
+    assert queue.oldest == corrected

@@ -18,7 +18,14 @@ FILES = sorted(path.name for path in Path(settings.SQL_MIGRATIONS_DIR).glob("[0-
 VERSIONS = [name.split("_", 1)[0] for name in FILES]
 PIPELINE_TABLES = {"projects", "artifacts", "jobs", "approvals", "runs"}
 # The reviewer app's own tables beside them: claims (008), the ops console's rollups and targets (010).
-TABLES = PIPELINE_TABLES | {"review_claims", "run_cost_days", "run_cost_rollup", "review_targets", "review_items"}
+TABLES = PIPELINE_TABLES | {
+    "review_claims",
+    "run_cost_days",
+    "run_cost_rollup",
+    "review_targets",
+    "review_items",
+    "review_takebacks",
+}
 BUCKET_POLICIES = {"flow_artifacts_select", "flow_artifacts_insert", "flow_artifacts_update", "flow_artifacts_delete"}
 
 

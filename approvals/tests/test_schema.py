@@ -20,7 +20,7 @@ from approvals.tests.factories import make_artifact, make_job, make_pending_revi
 # The pipeline's five tables, then the reviewer app's own (008 and after).
 TABLES = ["projects", "artifacts", "jobs", "approvals", "runs", "review_claims"]
 # 010_ops_rollups.sql: the costs rollup, review targets and review analytics' items.
-OPS_TABLES = ["run_cost_days", "run_cost_rollup", "review_targets", "review_items"]
+OPS_TABLES = ["run_cost_days", "run_cost_rollup", "review_targets", "review_items", "review_takebacks"]
 
 pytestmark = pytest.mark.django_db
 
