@@ -1,4 +1,4 @@
--- rollback.sql: undo migrations_sql/001..017 in reverse order (apply_sql --rollback --yes).
+-- rollback.sql: undo migrations_sql/001..018 in reverse order (apply_sql --rollback --yes).
 -- Runs in one transaction with the clearing of the ledger: all or nothing.
 -- Drops without CASCADE, so an object someone else built on these tables
 -- stops the rollback instead of disappearing with it.
@@ -7,6 +7,9 @@
 -- than queue every reader of it behind the DROP; apply_sql sets its own
 -- (--table-lock-timeout), this is for a run by hand in the SQL editor.
 select set_config('lock_timeout', '5s', true) where current_setting('lock_timeout') = '0';
+
+-- 018: the rollup's day finder (its other functions are 010's, replaced: they go with 010's below).
+drop function if exists public.run_cost_days_with_runs(date);
 
 -- 017 changed rows only; 016's trigger and function are 010's, replaced: they go with 010's below.
 -- 016: the decisions taken back (before approvals, which they reference).

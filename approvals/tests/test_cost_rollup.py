@@ -4,6 +4,8 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from approvals.admin import costs
@@ -87,3 +89,52 @@ def test_todays_runs_leave_the_day_stamps_alone(history):
     stamps = list(RunCostDay.objects.order_by("day").values_list("day", "changed_at"))
     make_run(job=history["north_job"], cost_usd="0.500000")
     assert list(RunCostDay.objects.order_by("day").values_list("day", "changed_at")) == stamps
+
+
+# --- dates the pipeline may write that no report has a day for ------------------------------------------
+
+DATES_NO_REPORT_HOLDS = ["-infinity", "infinity", "0044-03-15 12:00:00+00 BC", "12000-01-01 00:00:00+00"]
+
+
+def _run_dated(job: Job, stored: str) -> None:
+    run = make_run(job=job, cost_usd="9.000000")
+    with connection.cursor() as cursor:
+        cursor.execute("update runs set created_at = %s::timestamptz where id = %s", [stored, run.pk])
+
+
+def _refresh_within(seconds: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("select set_config(%s, %s, true)", ["statement_timeout", f"{seconds}s"])
+        cursor.execute("select refresh_run_cost_rollup()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("stored", DATES_NO_REPORT_HOLDS)
+def test_a_run_dated_outside_the_years_1_to_9999_is_in_no_day_and_the_rollup_stays_quick(history, stored):
+    _run_dated(history["north_job"], stored)
+
+    assert _refresh_within(5) == 0  # before: -infinity never finished, and nothing here is a new day
+    assert not RunCostDay.objects.extra(where=["not (day between '0001-01-01' and '9999-12-31')"]).exists()
+    period = costs.Period.last_days(365)
+    assert dashboard_report(period) == raw_report(period)
+
+
+def test_a_run_dated_year_1_adds_one_day_to_sum_not_every_day_since(history):
+    _run_dated(history["north_job"], "0001-01-01 12:00:00+00")
+
+    assert _refresh_within(5) == 1  # before: 739,000 days, one per day from year 1 to yesterday
+
+
+def test_the_costs_dashboard_opens_beside_runs_at_infinity(history, admin_client):
+    for stored in DATES_NO_REPORT_HOLDS:
+        _run_dated(history["south_job"], stored)
+
+    assert admin_client.get(reverse("admin:approvals_run_costs")).status_code == 200
+
+
+def test_service_role_refreshes_the_rollup(history):
+    _run_at(history["north_job"], _days_ago(9))
+    with connection.cursor() as cursor:
+        cursor.execute("set local role service_role")
+        cursor.execute("select refresh_run_cost_rollup()")
+        assert cursor.fetchone()[0] == 1
