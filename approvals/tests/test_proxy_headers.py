@@ -7,15 +7,17 @@ loopback, the address FORWARDED_ALLOW_IPS trusts by default, as through the prox
 """
 
 import http.client
+import json
 import os
 import runpy
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from approvals.tests.production_server import ROOT, DedicatedPostgres, ProductionApp
-from approvals.tests.test_production_settings import production_env, settings_in
 
 pytestmark = pytest.mark.slow
 
@@ -79,14 +81,29 @@ def test_a_clients_script_name_header_does_not_move_the_apps_urls(app):
     assert response.status == 200
 
 
-def test_gunicorn_believes_the_scheme_header_django_reads_and_no_other(monkeypatch):
-    monkeypatch.setenv("BEHIND_PROXY", "1")
+def django_setting(app: ProductionApp, name: str):
+    """A setting as the deployed app reads it from its environment."""
+    code = f"import json, django; from django.conf import settings; django.setup(); print(json.dumps(settings.{name}))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**app.env, "DJANGO_SETTINGS_MODULE": "flowsite.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_gunicorn_believes_the_scheme_header_django_reads_and_no_other(app, monkeypatch):
+    monkeypatch.setenv("BEHIND_PROXY", app.env["BEHIND_PROXY"])
     monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
     gunicorn = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    django = settings_in(production_env(BEHIND_PROXY="1"), "SECURE_PROXY_SSL_HEADER")["SECURE_PROXY_SSL_HEADER"]
+    header, value = django_setting(app, "SECURE_PROXY_SSL_HEADER")
 
-    assert {f"HTTP_{name.replace('-', '_')}": value for name, value in gunicorn["secure_scheme_headers"].items()} == {
-        django[0]: django[1]
+    assert {f"HTTP_{name.replace('-', '_')}": v for name, v in gunicorn["secure_scheme_headers"].items()} == {
+        header: value
     }
     assert gunicorn["forwarded_allow_ips"] == "127.0.0.1,::1"
     assert gunicorn["forwarder_headers"] == ""
