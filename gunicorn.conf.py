@@ -65,3 +65,13 @@ if os.path.isdir(_SHARED_MEMORY):
 # then the proxy on this host, or FORWARDED_ALLOW_IPS. Without this, anyone
 # able to reach gunicorn on loopback could claim HTTPS.
 forwarded_allow_ips = env.str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") if env.bool("BEHIND_PROXY", False) else ""
+
+# And only the header docs/deploy.md has the proxy set, the one Django's
+# SECURE_PROXY_SSL_HEADER reads. Gunicorn's default also believes
+# X-Forwarded-Ssl: on and X-Forwarded-Protocol: ssl, which a proxy that sets
+# X-Forwarded-Proto passes through from the client untouched: a client could
+# claim HTTPS over plain HTTP (no redirect, HSTS sent, Secure cookies set).
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+# Nor may a client's SCRIPT_NAME or PATH_INFO header (gunicorn's default
+# forwarder_headers) move the URLs the app builds: the proxy sets neither.
+forwarder_headers = ""

@@ -6,6 +6,7 @@ from django.db.models.functions import Now
 
 from approvals import claims
 from approvals.admin.actions import ActionReport, selected_within_limit
+from approvals.admin.changelist_checks import CheckedChangeListAdmin
 from approvals.admin.links import change_link
 from approvals.models import Approval, ReviewClaim
 
@@ -27,7 +28,7 @@ class ClaimLiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(ReviewClaim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(CheckedChangeListAdmin):
     list_display = ("approval_link", "claimant", "claimed_at", "expires_at")
     list_select_related = ("approval__artifact",)
     list_filter = (ClaimLiveFilter, "claimant")

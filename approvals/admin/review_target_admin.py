@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from approvals.admin.autocomplete import CheckedAutocompleteSelect
+from approvals.admin.changelist_checks import CheckedChangeListAdmin
 from approvals.models import ReviewTarget
 
 
 @admin.register(ReviewTarget)
-class ReviewTargetAdmin(admin.ModelAdmin):
+class ReviewTargetAdmin(CheckedChangeListAdmin):
     list_display = ("project", "target_hours", "updated_at")
     list_select_related = ("project",)
     search_fields = ("project__name",)
@@ -14,3 +16,8 @@ class ReviewTargetAdmin(admin.ModelAdmin):
     autocomplete_fields = ("project",)
     fields = ("project", "target_hours")
     ordering = ("project__name",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault("widget", CheckedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using")))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

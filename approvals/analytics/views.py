@@ -1,4 +1,9 @@
-"""Review analytics pages: staff, and users granted approvals.view_analytics (the Leads group)."""
+"""Review analytics pages: staff, and users granted approvals.view_analytics (the Leads group).
+
+Every page keeps no copy in a shared browser or a proxy (it names reviewers
+and projects), and its cost figures are shown only to those the costs
+dashboard itself would show them to (`may_view_costs`).
+"""
 
 from decimal import Decimal
 
@@ -6,7 +11,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from approvals.analytics import queries
-from approvals.permissions import analytics_required
+from approvals.permissions import analytics_required, may_view_costs
+from approvals.plumbing.security_headers import keeps_no_copy
 from approvals.reporting.charts import bar_chart
 from approvals.reporting.periods import period_of
 
@@ -16,7 +22,13 @@ def _period_context(request) -> tuple[dict, object]:
     return {"form": form, "period": period}, period
 
 
+def _render(request, template: str, context: dict):
+    # Every page asks: the navigation names the outcomes page for what it holds.
+    return render(request, template, {**context, "shows_costs": may_view_costs(user=request.user)})
+
+
 @require_GET
+@keeps_no_copy
 @analytics_required
 def queue_now(request):
     queues = queries.queue_by_project()
@@ -28,10 +40,11 @@ def queue_now(request):
         "oldest": min((q.oldest for q in queues), default=None),
         "targets": sum(1 for q in queues if q.target_hours),
     }
-    return render(request, "approvals/analytics/queue.html", context)
+    return _render(request, "approvals/analytics/queue.html", context)
 
 
 @require_GET
+@keeps_no_copy
 @analytics_required
 def reviewers(request):
     context, period = _period_context(request)
@@ -43,10 +56,11 @@ def reviewers(request):
         value_label=lambda value: f"{value:,.0f}",
         description=f"Decisions per day from {period.start} to {period.end}",
     )
-    return render(request, "approvals/analytics/reviewers.html", context)
+    return _render(request, "approvals/analytics/reviewers.html", context)
 
 
 @require_GET
+@keeps_no_copy
 @analytics_required
 def time_to_decision(request):
     context, period = _period_context(request)
@@ -59,10 +73,11 @@ def time_to_decision(request):
         value_label=lambda hours: f"{hours:,.0f} h",
         description=f"p95 time to decision per week from {period.start} to {period.end}",
     )
-    return render(request, "approvals/analytics/time_to_decision.html", context)
+    return _render(request, "approvals/analytics/time_to_decision.html", context)
 
 
 @require_GET
+@keeps_no_copy
 @analytics_required
 def outcomes(request):
     context, period = _period_context(request)
@@ -74,4 +89,4 @@ def outcomes(request):
         ("project", "By project", "", result.by["project"][: queries.SHOWN]),
         ("kind", "By job kind", "", result.by["kind"]),
     ]
-    return render(request, "approvals/analytics/outcomes.html", context)
+    return _render(request, "approvals/analytics/outcomes.html", context)
