@@ -32,7 +32,9 @@ from bench.environment import (
 )
 
 POLL = re.compile(r'hx-get="(/approvals/[0-9a-f-]+/live/\?[^"]+)"\s+hx-trigger="every (\d+)s"')
-HEARTBEAT = re.compile(r'hx-post="(/approvals/[0-9a-f-]+/claim/)" hx-trigger="load delay:2s, every (\d+)s"')
+HEARTBEAT = re.compile(
+    r'hx-post="(/approvals/[0-9a-f-]+/claim/)" hx-vals=\'\{"opened": "([^"]+)"\}\' hx-trigger="load delay:2s, every (\d+)s"'
+)
 QUEUE_SAMPLES = 40
 CPU_SECONDS = 10.0
 SETTLE_SECONDS = 5.0  # every page loaded and past its first poll (LIVE_POLL_SECONDS, 2 s)
@@ -79,7 +81,7 @@ class OpenPage(threading.Thread):
     def run(self) -> None:
         status, _, body = get(self.base, f"/approvals/{self.approval_id}/", self.cookie)
         poll, every = POLL.search(body).groups()
-        heartbeat, renew_every = HEARTBEAT.search(body).groups()
+        heartbeat, opened, renew_every = HEARTBEAT.search(body).groups()
         poll, next_renewal = poll.replace("&amp;", "&"), time.monotonic() + int(renew_every)
         while not self.stop.wait(int(every)):
             started = time.perf_counter()
@@ -87,7 +89,7 @@ class OpenPage(threading.Thread):
             self.polls.append((time.perf_counter() - started) * 1000)
             self.answers[status] = self.answers.get(status, 0) + 1
             if time.monotonic() >= next_renewal:
-                post(self.base, heartbeat, {"csrfmiddlewaretoken": self.csrf}, self.cookie)
+                post(self.base, heartbeat, {"csrfmiddlewaretoken": self.csrf, "opened": opened}, self.cookie)
                 next_renewal += int(renew_every)
 
 
