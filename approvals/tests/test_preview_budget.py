@@ -25,9 +25,11 @@ from approvals.tests.factories import make_artifact, make_pending_review
 
 pytestmark = pytest.mark.django_db
 
-# Measured 8 Dec 2026 on the 2-core box (others' tests running): 25-70 ms of CPU
-# for each page below; 0.5 s leaves room for a busy machine, and is a hundredth
-# of what the thread page took before the card had a budget.
+# Measured 8 Dec 2026 on the 2-core box (others' tests running), CPU per page:
+# before the budget the thread took 38 s, the carousel 5.2 s, the 1 MB post
+# 6.3 s, the live check 2.2 s; now at most 0.4 s (the thread's first render,
+# with twitter-text's import; what is left of the JSON pages is pretty-printing
+# their 4-6 MB bodies for the JSON preview). 1 s leaves room for a busy machine.
 CARD_PAGE_BUDGET_SECONDS = 1.0
 HUGE = 100_000
 
