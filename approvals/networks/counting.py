@@ -23,7 +23,7 @@ class PostCount:
     hashtags: int
     max_hashtags: int | None
     problems: tuple[str, ...]
-    # The post's characters, when only its first `counted` were counted (approvals.networks.budget).
+    # The whole post's characters, when only its first part was counted (approvals.networks.budget).
     whole_characters: int | None = None
 
     @property

@@ -3,7 +3,7 @@ request for changes a version answers. The templates only lay them out (they run
 
 import uuid
 
-from approvals.models import Approval, ApprovalReason, Artifact
+from approvals.models import NOTES_MAX_LENGTH, Approval, ApprovalReason, Artifact
 from approvals.networks.counting import graphemes
 from approvals.networks.limits import network_for
 from approvals.networks.preview import author_of, preview_of
@@ -72,7 +72,8 @@ def requested_changes(*, review: ReviewContext) -> dict | None:
     notes = request.notes if request else params.get("notes")
     return {
         "request": request,
-        "notes": notes if isinstance(notes, str) else "",
+        # The approval's notes are limited by a CHECK; the pipeline's copy is not.
+        "notes": notes[:NOTES_MAX_LENGTH] if isinstance(notes, str) else "",
         "reasons": reason_labels(reasons),
     }
 

@@ -16,7 +16,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from approvals.models import ArtifactKind, Job
+from approvals.models import NOTES_MAX_LENGTH, ArtifactKind, Job
 from approvals.networks.budget import CARD_POSTS, CARD_SLIDES, POST_CHARACTERS_PER_LIMIT, WEIGHTED_CARD_CHARACTERS
 from approvals.networks.limits import NETWORKS
 from approvals.networks.preview import preview_of
@@ -158,14 +158,14 @@ def test_a_post_under_the_limit_in_its_counted_part_says_the_rest_was_not_counte
     assert post.count.problems == ("Only the first 2,800 of 5,024 characters were counted: the rest is not.",)
 
 
-def answering_a_request_whose_params_hold(reasons) -> str:
+def answering_a_request_whose_params_hold(reasons, *, notes: str = "Please tone it down") -> str:
     """The review page of a revision whose job's params are the only record of the request (its approval is gone)."""
     first = make_artifact(body_text="Launch day!!!", metadata={"platform": "x"})
     revision = make_artifact(
         project=first.project, body_text="Calmly: launch.", version=2, previous_version=first, metadata=first.metadata
     )
     approval = make_pending_review(artifact=revision)
-    params = {"revision_of": str(uuid.uuid4()), "reasons": reasons, "notes": "Please tone it down"}
+    params = {"revision_of": str(uuid.uuid4()), "reasons": reasons, "notes": notes}
     Job.objects.filter(output_artifact=approval.artifact).update(params=params)
     return reverse("approval-detail", args=[approval.id])
 
@@ -193,3 +193,11 @@ def test_the_reasons_a_revision_answers_are_read_from_any_json(reviewer_client, 
     assert '<blockquote class="notes">Please tone it down</blockquote>' in page
     badges = [part.split("</span>")[0] for part in page.split('<span class="badge badge-reason">')[1:]]
     assert badges == shown
+
+
+def test_the_notes_of_a_revision_from_the_pipeline_are_cut_to_the_notes_limit(reviewer_client):
+    response = reviewer_client.get(answering_a_request_whose_params_hold(["tone"], notes="a" * 1024 * 1024))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f'<blockquote class="notes">{"a" * NOTES_MAX_LENGTH}</blockquote>' in page
