@@ -23,17 +23,29 @@ class PostCount:
     hashtags: int
     max_hashtags: int | None
     problems: tuple[str, ...]
+    # The whole post's characters, when only its first part was counted (approvals.networks.budget).
+    whole_characters: int | None = None
 
     @property
     def over(self) -> bool:
         return bool(self.problems)
 
+    @property
+    def partial(self) -> bool:
+        """Only the first part of the post was counted: its length and hashtags are "at least"."""
+        return self.whole_characters is not None
 
-# The review page counts its post twice (the platform preview and the editor's
-# check), and the emoji scan of X's weighted count is most of a millisecond.
+
+# The review page counts its posts twice (the platform preview and the editor's
+# check), and the emoji scan of X's weighted count is most of a millisecond;
+# 64 holds a whole card (approvals.networks.budget.CARD_POSTS and a caption).
 @lru_cache(maxsize=64)
-def count_post(network: Network, text: str) -> PostCount:
-    """The post's length against its network's limit, and what (if anything) is over."""
+def count_post(network: Network, text: str, whole_characters: int | None = None) -> PostCount:
+    """The post's length against its network's limit, and what (if anything) is over.
+
+    With `whole_characters`, `text` is the first part of a longer post: what is
+    said of it is said as "at least".
+    """
     if network.counted_in == WEIGHTED:
         # Imported on first use: compiling its emoji patterns took a quarter of
         # a second of every process start (each manage.py command, each worker).
@@ -43,15 +55,25 @@ def count_post(network: Network, text: str) -> PostCount:
     else:
         length = graphemes(text)
     hashtags = len(HASHTAG.findall(text))
-    problems = []
-    if length > network.limit:
-        problems.append(f"Over {network.name}'s limit by {length - network.limit:,}.")
-    if network.max_hashtags is not None and hashtags > network.max_hashtags:
-        problems.append(f"{hashtags} hashtags: {network.name} allows at most {network.max_hashtags}.")
     return PostCount(
         length=length,
         limit=network.limit,
         hashtags=hashtags,
         max_hashtags=network.max_hashtags,
-        problems=tuple(problems),
+        problems=tuple(_problems(network, length=length, hashtags=hashtags, text=text, whole=whole_characters)),
+        whole_characters=whole_characters,
     )
+
+
+def _problems(network: Network, *, length: int, hashtags: int, text: str, whole: int | None) -> list[str]:
+    problems = []
+    counted = f"counted the first {len(text):,} of {whole:,} characters" if whole is not None else ""
+    if length > network.limit:
+        by = f"by at least {length - network.limit:,}: {counted}" if counted else f"by {length - network.limit:,}"
+        problems.append(f"Over {network.name}'s limit {by}.")
+    elif counted:
+        problems.append(f"Only the first {len(text):,} of {whole:,} characters were counted: the rest is not.")
+    if network.max_hashtags is not None and hashtags > network.max_hashtags:
+        at_least = "At least " if counted else ""
+        problems.append(f"{at_least}{hashtags} hashtags: {network.name} allows at most {network.max_hashtags}.")
+    return problems

@@ -61,10 +61,15 @@ def fold_at(network: Network, text: str) -> int:
     return cut
 
 
-def lay_out(network: Network, text: str) -> LaidOutPost:
+def lay_out(network: Network, text: str, *, characters: int | None = None) -> LaidOutPost:
+    """The post as its network shows it; with `characters`, only that many of its first characters
+    are laid out and counted (the card's budget, approvals.networks.budget), and its count says so."""
+    whole = len(text) if characters is not None and len(text) > characters else None
+    if whole is not None:
+        text = text[:characters]
     cut = fold_at(network, text)
     shown, folded = pieces(text[:cut]), pieces(text[cut:])
     # A link, hashtag or mention cut in two would not be one on the network: keep it whole, behind the fold.
     if shown and folded and shown[-1].kind != "text" and folded[0].kind == "text" and not folded[0].text[:1].isspace():
         folded = pieces(shown.pop().text + text[cut:])
-    return LaidOutPost(shown=shown, folded=folded, count=count_post(network, text))
+    return LaidOutPost(shown=shown, folded=folded, count=count_post(network, text, whole))

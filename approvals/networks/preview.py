@@ -1,7 +1,9 @@
 """What the review page's platform card shows: a post, an X thread, or an Instagram carousel, laid out.
 
 The pipeline may write any JSON: shapes we do not recognise get a card that says
-what we expected, never an error.
+what we expected, never an error. However long the thread, the carousel or the
+post, the card lays out and counts only what approvals.networks.budget allows,
+and says what it left out.
 """
 
 import uuid
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from approvals.models import Artifact, ArtifactKind
+from approvals.networks.budget import CARD_POSTS, CARD_SLIDES, card_characters, post_characters
 from approvals.networks.layout import LaidOutPost, lay_out
 from approvals.networks.limits import Network, network_for
 
@@ -34,6 +37,22 @@ class PlatformPreview:
     posts: list[LaidOutPost] = field(default_factory=list)
     slides: list[Slide] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    post_total: int = 1  # the thread's posts, of which `posts` are the first
+    slide_total: int = 0  # the carousel's slides, of which `slides` are the first
+
+    @property
+    def notices(self) -> list[str]:
+        """What the card leaves out, in words."""
+        notices = []
+        rest = self.post_total - len(self.posts)
+        if rest > 0:
+            notices.append(
+                f"Showing and counting the first {len(self.posts):,} of {self.post_total:,} posts; "
+                f"the other {rest:,} {'is' if rest == 1 else 'are'} not counted."
+            )
+        if self.slide_total > len(self.slides):
+            notices.append(f"Showing the first {len(self.slides):,} of {self.slide_total:,} slides.")
+        return notices
 
     @property
     def handle(self) -> str:
@@ -67,38 +86,60 @@ def author_of(artifact: Artifact) -> str:
 def preview_of(*, network: Network, value, artifact_id: uuid.UUID | None, author: str) -> PlatformPreview:
     """Lay out a text body or a JSON value (also an edit not yet saved: then artifact_id is None, no images)."""
     if isinstance(value, str):
-        return PlatformPreview(network=network, shape=POST, author=author, posts=[lay_out(network, value)])
+        return PlatformPreview(network=network, shape=POST, author=author, posts=[_one_post(network, value)])
     thread = value.get("thread") if isinstance(value, dict) else value
     if isinstance(thread, list) and thread and all(isinstance(post, str) for post in thread):
-        posts = [lay_out(network, post) for post in thread]
-        return PlatformPreview(network=network, shape=THREAD, author=author, posts=posts)
+        posts = _thread_posts(network, thread)
+        return PlatformPreview(network=network, shape=THREAD, author=author, posts=posts, post_total=len(thread))
     if isinstance(value, dict) and isinstance(value.get("slides"), list):
         return _carousel(network=network, value=value, artifact_id=artifact_id, author=author)
     if isinstance(value, dict):
         for key in _TEXT_KEYS:
             if isinstance(value.get(key), str):
-                return PlatformPreview(network=network, shape=POST, author=author, posts=[lay_out(network, value[key])])
-    return PlatformPreview(network=network, shape=UNRECOGNISED, author=author)
+                posts = [_one_post(network, value[key])]
+                return PlatformPreview(network=network, shape=POST, author=author, posts=posts)
+    return PlatformPreview(network=network, shape=UNRECOGNISED, author=author, post_total=0)
+
+
+def _one_post(network: Network, text: str) -> LaidOutPost:
+    return lay_out(network, text, characters=post_characters(network))
+
+
+def _thread_posts(network: Network, thread: list[str]) -> list[LaidOutPost]:
+    """The thread's first posts, while the card's posts and characters last: the first post that would
+    not fit (as far as a post is counted) ends the card. The first always fits: a post counts fewer
+    characters than a card."""
+    left = card_characters(network)
+    posts = []
+    for text in thread[:CARD_POSTS]:
+        characters = min(len(text), post_characters(network))
+        if characters > left:
+            break
+        posts.append(lay_out(network, text, characters=characters))
+        left -= characters
+    return posts
 
 
 def _carousel(*, network: Network, value: dict, artifact_id: uuid.UUID | None, author: str) -> PlatformPreview:
     slides, problems = [], []
-    for index, slide in enumerate(value["slides"]):
+    for index, slide in enumerate(value["slides"][:CARD_SLIDES]):
         slide = slide if isinstance(slide, dict) else {}
         path = slide.get("image") if isinstance(slide.get("image"), str) else ""
         alt = slide.get("alt") if isinstance(slide.get("alt"), str) else ""
         url = reverse("slide-image", args=[artifact_id, index]) if path and artifact_id else None
         slides.append(Slide(number=index + 1, image_url=url, storage_path=path, alt=alt))
-    if network.max_slides is not None and len(slides) > network.max_slides:
-        problems.append(f"{len(slides)} slides: {network.name} allows at most {network.max_slides}.")
+    slide_total = len(value["slides"])
+    if network.max_slides is not None and slide_total > network.max_slides:
+        problems.append(f"{slide_total:,} slides: {network.name} allows at most {network.max_slides}.")
     caption = value.get("caption") if isinstance(value.get("caption"), str) else ""
     return PlatformPreview(
         network=network,
         shape=CAROUSEL,
         author=author,
-        posts=[lay_out(network, caption)],
+        posts=[_one_post(network, caption)],
         slides=slides,
         problems=problems,
+        slide_total=slide_total,
     )
 
 

@@ -57,6 +57,9 @@ class ReviewContext:
     next_id: uuid.UUID | None = None
     previous_id: uuid.UUID | None = None
     pending_count: int = 0
+    # The JSON body pretty-printed as the preview and the editor show it: its length, when Python could
+    # indent it (None for text and files). Pretty-printing is pure Python: done once per page, here.
+    json_characters: int | None = None
 
     @property
     def waiting_since(self) -> datetime:
@@ -179,6 +182,7 @@ def review_context(
         next_id=position.next_id,
         previous_id=position.previous_id,
         pending_count=position.pending_count,
+        json_characters=len(formatted[0]) if formatted and formatted[1] else None,
     )
 
 

@@ -3,11 +3,11 @@ request for changes a version answers. The templates only lay them out (they run
 
 import uuid
 
-from approvals.models import Approval, ApprovalReason, Artifact
+from approvals.models import NOTES_MAX_LENGTH, Approval, ApprovalReason, Artifact
 from approvals.networks.counting import graphemes
 from approvals.networks.limits import network_for
 from approvals.networks.preview import author_of, preview_of
-from approvals.revisions import EditRefused, editable_text, is_editable, parse_edit
+from approvals.revisions import EDIT_MAX_CHARACTERS, EditRefused, editable_text, is_editable, parse_edit
 from approvals.selectors.review import ReviewContext
 
 
@@ -21,7 +21,8 @@ def edit_check(*, artifact: Artifact, body: str) -> dict:
     preview = None
     if network is not None:
         preview = preview_of(network=network, value=value, artifact_id=None, author=author_of(artifact))
-    characters = graphemes(value) if isinstance(value, str) else None
+    # Shown only when there is no card to show (the card counts by its network's rule).
+    characters = graphemes(value) if isinstance(value, str) and preview is None else None
     return {"edit_error": None, "edit_preview": preview, "edit_characters": characters}
 
 
@@ -32,7 +33,7 @@ def editor_panel(*, review: ReviewContext, typed_edit: str | None) -> dict:
     again holding it, so nothing typed is lost.
     """
     artifact = review.artifact
-    if not review.approval.is_pending or not is_editable(artifact):
+    if not review.approval.is_pending or _past_the_editor(review) or not is_editable(artifact):
         return {"editable": False}
     text = typed_edit.replace("\r\n", "\n") if typed_edit is not None else editable_text(artifact)
     context = {
@@ -43,6 +44,12 @@ def editor_panel(*, review: ReviewContext, typed_edit: str | None) -> dict:
         "text": text,
     }
     return context | edit_check(artifact=artifact, body=text)
+
+
+def _past_the_editor(review: ReviewContext) -> bool:
+    """JSON too long for the editor, known from the page's own pretty-printing (is_editable would
+    pretty-print it again: 0.1-0.5 s for a body of 100,000 posts or slides)."""
+    return review.json_characters is not None and review.json_characters > EDIT_MAX_CHARACTERS
 
 
 def requested_changes(*, review: ReviewContext) -> dict | None:
@@ -65,9 +72,22 @@ def requested_changes(*, review: ReviewContext) -> dict | None:
     notes = request.notes if request else params.get("notes")
     return {
         "request": request,
-        "notes": notes if isinstance(notes, str) else "",
-        "reasons": [ApprovalReason(code).label for code in reasons or [] if code in ApprovalReason.values],
+        # The approval's notes are limited by a CHECK; the pipeline's copy is not.
+        "notes": notes[:NOTES_MAX_LENGTH] if isinstance(notes, str) else "",
+        "reasons": reason_labels(reasons),
     }
+
+
+def reason_labels(reasons) -> list[str]:
+    """The labels of the known reason codes in `reasons`, in order, each once.
+
+    The job's params are the pipeline's JSON: a list of codes as the decision
+    wrote it, one code alone, or any other value (a number, an object, a list
+    of anything), of which only the known codes are shown.
+    """
+    codes = [reasons] if isinstance(reasons, str) else reasons if isinstance(reasons, list | tuple) else []
+    known = dict.fromkeys(code for code in codes if isinstance(code, str) and code in ApprovalReason.values)
+    return [ApprovalReason(code).label for code in known]
 
 
 def revision_panels(*, review: ReviewContext | None, typed_edit: str | None) -> dict:
