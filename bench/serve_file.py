@@ -5,8 +5,9 @@
     python -m bench.serve_file --s3           # also stream the file from an S3 server (moto) on loopback
     python -m bench.serve_file --smoke        # 1 MB, one round: the code path and the bytes, in seconds
 
-Same file, same machine, same run. The app runs as in production (gunicorn, one
-sync worker, DEBUG off) on the local storage backend; the client is the same
+Same file, same machine, same run. The app runs as in production (gunicorn with
+the checkout's gunicorn.conf.py, which it reads from its working folder: one
+gthread worker, DEBUG off) on the local storage backend; the client is the same
 for both servers and reads into a reused buffer. Reports median throughput of
 each, their ratio, and the serving worker's peak RSS growth (psutil, sampled
 every 5 ms) from before its first whole-file response to the end of the

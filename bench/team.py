@@ -9,8 +9,8 @@ the next item, read it, approve it" until the queue is empty, the way a
 browser without JavaScript does: the decision's 303 leads to /approvals/next/,
 which redirects to the item. The base is a detached checkout of
 commit 2563834, the last before claims (`git worktree add --detach`), served by its own code on its own
-database; this checkout likewise. Servers: gunicorn, 2 sync workers, DEBUG
-off, each on a free port.
+database; this checkout likewise. Servers: gunicorn with each checkout's own
+gunicorn.conf.py, 2 workers, DEBUG off, each on a free port.
 """
 
 import argparse

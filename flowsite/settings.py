@@ -318,8 +318,8 @@ STORAGES = {
 # --- Caches ---------------------------------------------------------------------
 # In each worker's memory: nothing here needs sharing between workers. The
 # default cache remembers sniffed media types (keyed by object version);
-# template_fragments holds rendered rows and menus under keys made from
-# everything they show, so an entry is never stale, only unused.
+# template_fragments holds the queue's filter widgets, under keys made from
+# the values they show (never stale, only unused), and the project menu.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "flow-review"},
     "template_fragments": {

@@ -1,4 +1,4 @@
-"""The refusals of the decision service (approvals/decisions.py), each with a message fit to show."""
+"""The refusals of the decision service (approvals/decisions/), each with a message fit to show."""
 
 from datetime import datetime
 

@@ -2,7 +2,7 @@
 
 Hard limits are the networks' published maxima. A "fold" is where the feed cuts a
 post behind "…more"; it depends on device and layout, so it is approximate.
-Sources: /work/shared/design/networks.md, which cites the networks' help pages.
+Sources: each row's `source`, from the networks' own help pages and developer docs.
 """
 
 from dataclasses import dataclass

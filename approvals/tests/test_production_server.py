@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def database():
-    # Not under pytest's basetemp: pytest keeps /tmp/pytest-of-root at 0700
+    # Not under pytest's basetemp: pytest keeps /tmp/pytest-of-<user> at 0700
     # (and resets it when another run starts), and as root pgserver runs
     # PostgreSQL as its own user, which must reach the data folder.
     with tempfile.TemporaryDirectory(prefix="flow-restart-") as folder:
