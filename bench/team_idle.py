@@ -33,7 +33,8 @@ from bench.environment import (
 
 POLL = re.compile(r'hx-get="(/approvals/[0-9a-f-]+/live/\?[^"]+)"\s+hx-trigger="every (\d+)s"')
 HEARTBEAT = re.compile(
-    r'hx-post="(/approvals/[0-9a-f-]+/claim/)" hx-vals=\'\{"opened": "([^"]+)"\}\' hx-trigger="load delay:2s, every (\d+)s"'
+    r'hx-post="(/approvals/[0-9a-f-]+/claim/)" hx-vals=\'\{"opened": "([^"]+)"\}\''
+    r' hx-trigger="load delay:2s, every (\d+)s"'
 )
 QUEUE_SAMPLES = 40
 CPU_SECONDS = 10.0
