@@ -51,6 +51,11 @@ _RELEASE_OTHERS = """released as (
   delete from review_claims where claimant = %(claimant)s and approval_id <> %(approval_id)s
 ),"""
 
+# Claim `c` on pending approval `p` is held by someone other than %(viewer)s
+# and has not expired: the one place the queue, "Next" and the live polls
+# (selectors/queue.py, selectors/live.py) say "someone else is reviewing it".
+CLAIMED_BY_OTHER_SQL = "c.approval_id = p.id and c.expires_at > now() and c.claimant <> %(viewer)s"
+
 # A claim lost to a racing reviewer is invisible to the statement that lost it
 # (it was committed after that statement began): a second look sees it.
 _HOLDER_SQL = "select claimant, expires_at from review_claims where approval_id = %s and expires_at > now()"

@@ -6,9 +6,7 @@ from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.template import engines
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 
 from approvals.files.previews import ArtifactPreview
 from approvals.selectors import queue as review_queue
@@ -22,13 +20,6 @@ def render_preview(context, preview: ArtifactPreview) -> str:
     included = context.template.engine.get_template(preview.template_name)
     with context.push(**preview.context):
         return included.render(context)
-
-
-@register.simple_tag
-def jinja(template_name: str, **context) -> SafeString:
-    """A Jinja2 template (approvals/jinja2/) rendered in place: the queue rows (approvals/jinja_environment.py)."""
-    html = engines["jinja2"].get_template(template_name).render(context)
-    return mark_safe(html)  # noqa: S308 (Jinja2 escaped every value: autoescape is on)
 
 
 @register.filter
@@ -100,9 +91,3 @@ def metadata_value(value) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
-
-
-@register.filter
-def fragment_key(value) -> str:
-    """A {% cache %} key part that tells values apart: Django's own is str(), so None and "None" collide."""
-    return repr(value)
