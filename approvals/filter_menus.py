@@ -1,24 +1,26 @@
-"""The queue and History filters' menus as values their templates print: choices marked selected, the project menu.
+"""The queue and History filters' menus as values their templates print: the <option>s of each <select>.
 
 Django renders a form widget through templates of its own, about 0.3 ms a
-menu, on every page; the queue's four small menus are printed by the queue's
-template from these values instead (the same markup Django's Select writes).
+menu, on every page; and a thousand <option>s (the project menu at the
+benchmark's large scale) through Django's template engine cost more than the
+rest of the queue page (about 9 ms). So a menu's options are joined here from
+(value, label) pairs escaped as Django's autoescape would, the chosen one
+marked by its value: the markup Django's Select writes, at a hundredth of the
+cost (docs/benchmarks.md, "One engine for the reviewer pages").
 
-The project menu holds every project (1,000 at the benchmark's large scale):
-a thousand <option>s through Django's template engine cost more than the rest
-of the queue page (about 9 ms). Each worker reads the projects once every
-PROJECT_MENU_SECONDS and escapes their names then; a page joins the options,
-marking the chosen project by its id.
+Each worker reads the projects once every PROJECT_MENU_SECONDS and escapes
+their names then: the data is kept, never rendered HTML.
 """
 
 import html
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django import forms
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from approvals.selectors.projects import project_choices
 
@@ -27,20 +29,29 @@ from approvals.selectors.projects import project_choices
 PROJECT_MENU_SECONDS = 10
 
 
-@dataclass(frozen=True, slots=True)
-class MenuChoice:
-    value: str
-    label: str
-    selected: bool
+def options_html(options: Iterable[tuple[str, str]], chosen: str | None) -> SafeString:
+    """<option>s of (value, label) pairs already escaped, the one whose value is `chosen` selected."""
+    return SafeString(
+        "".join(
+            [
+                f'<option value="{value}"{" selected" if value == chosen else ""}>{label}</option>\n'
+                for value, label in options
+            ]
+        )
+    )
+
+
+def _escaped_pairs(pairs) -> tuple[tuple[str, str], ...]:
+    return tuple((html.escape(str(value)), html.escape(str(label))) for value, label in pairs)
 
 
 @dataclass(frozen=True)
 class ChoiceMenu:
-    """One <select> of a filter form: its field's name, label and choices, the submitted one selected."""
+    """One <select> of a filter form: its field's name and label, and its options with the submitted one selected."""
 
     name: str
     label: str
-    choices: tuple[MenuChoice, ...]
+    options_html: SafeString
 
     @property
     def html_id(self) -> str:
@@ -53,9 +64,9 @@ def choice_menus(form: forms.Form, names: tuple[str, ...]) -> list[ChoiceMenu]:
     for name in names:
         field = form.fields[name]
         value = form[name].value()
-        chosen = "" if value is None else str(value)
-        choices = tuple(MenuChoice(str(key), str(label), str(key) == chosen) for key, label in field.choices)
-        menus.append(ChoiceMenu(name=name, label=str(field.label), choices=choices))
+        chosen = html.escape("" if value is None else str(value))
+        options = options_html(_escaped_pairs(field.choices), chosen)
+        menus.append(ChoiceMenu(name=name, label=str(field.label), options_html=options))
     return menus
 
 
@@ -66,13 +77,8 @@ class ProjectMenu:
     options: tuple[tuple[str, str], ...]
 
     def options_html(self, selected: uuid.UUID | None) -> SafeString:
-        chosen = str(selected) if selected else None
-        options = [
-            f'<option value="{value}"{" selected" if value == chosen else ""}>{name}</option>\n'
-            for value, name in self.options
-        ]
-        # Escaped here: ids are UUIDs, names went through html.escape when the menu was read.
-        return mark_safe('<option value="">All projects</option>\n' + "".join(options))  # noqa: S308
+        everything = (("", "All projects"), *self.options)
+        return options_html(everything, str(selected) if selected else None)
 
 
 class _ProjectMenuMemo:
@@ -86,7 +92,7 @@ class _ProjectMenuMemo:
     def get(self) -> ProjectMenu:
         with self._lock:
             if self._menu is None or time.monotonic() - self._read_at > PROJECT_MENU_SECONDS:
-                options = tuple((str(project_id), html.escape(name)) for project_id, name in project_choices())
+                options = _escaped_pairs(project_choices())
                 self._menu, self._read_at = ProjectMenu(options=options), time.monotonic()
             return self._menu
 

@@ -19,6 +19,7 @@ lookup in it on every row (docs/benchmarks.md, "One engine for the reviewer
 pages"); the live update prints the same row from the same partial.
 """
 
+import html
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -63,6 +64,11 @@ def _uuid_url(name: str, value: uuid.UUID) -> SafeString:
     return SafeString(f"{prefix}{value}{suffix}")  # our URL pattern around a UUID
 
 
+def _escaped(text: str) -> SafeString:
+    # What Django's autoescape does to a str, without its lazy-text wrapper (50 to 100 rows, six texts each).
+    return SafeString(html.escape(text))
+
+
 @dataclass(frozen=True, slots=True)
 class QueueRow:
     """One pending approval as its queue row shows it: the values, and their display text, formatted once."""
@@ -84,9 +90,15 @@ class QueueRow:
     tokens: int | None
     cost_usd: Decimal | None
     # Display text, formatted as Django's filters format it for this app (en-us,
-    # the active time zone). SafeString where the text is made only of our own
-    # figures, ids and dates, so the template does not escape it again; text
-    # the pipeline wrote (names, the job's kind) stays a plain str, escaped.
+    # the active time zone), as SafeString so the template prints it as it is:
+    # our own figures, ids, dates and URLs, and the text the pipeline and
+    # reviewers wrote escaped here (html.escape, as Django's escape filter),
+    # once, in the fields ending in _html.
+    name_html: SafeString
+    project_name_html: SafeString
+    family_html: SafeString
+    mime_type_html: SafeString  # "" without a declared type
+    reviewing_html: SafeString  # "" when nobody else has it open
     artifact_key: SafeString  # the artifact id as the row's element ids and live input carry it
     detail_url: SafeString
     thumbnail_url: SafeString | None  # images other than SVG (which is never rendered inline)
@@ -95,7 +107,7 @@ class QueueRow:
     waited_since_title: SafeString  # date:"Y-m-d H:i T"
     version_label: SafeString  # "v3"
     revises_label: SafeString  # "revises v2", or "" for a first version
-    job_label: str
+    job_label: SafeString
     tokens_label: SafeString  # intcomma, or "–"
     cost_label: SafeString
 
@@ -124,7 +136,12 @@ class QueueRow:
             waited_since_title=SafeString(f"{iso[:10]} {iso[11:16]} {local.tzname()}"),
             version_label=SafeString(f"v{columns['version']}"),
             revises_label=SafeString(f"revises v{previous}" if previous else ""),
-            job_label=columns["job_kind"] or "–",
+            job_label=_escaped(columns["job_kind"] or "–"),
+            name_html=_escaped(columns["name"]),
+            project_name_html=_escaped(columns["project_name"]),
+            family_html=_escaped(columns["family"]),
+            mime_type_html=_escaped(columns["mime_type"] or ""),
+            reviewing_html=_escaped(columns["reviewing"] or ""),
             tokens_label=SafeString("–" if tokens is None else f"{tokens:,}"),
             cost_label=SafeString(review_tags.usd(columns["cost_usd"])),
         )
