@@ -183,7 +183,7 @@ def queue_live(request: HttpRequest) -> HttpResponse:
     if request.POST.get("fingerprint") == fingerprint:
         return HttpResponse(status=204)
     pending = [artifact_id for artifact_id, approval_id, _ in state if approval_id]
-    rows = {row["artifact_id"]: row for row in pending_rows_of_artifacts(artifact_ids=pending, viewer=username)}
+    rows = {row.artifact_id: row for row in pending_rows_of_artifacts(artifact_ids=pending, viewer=username)}
     filter_form = QueueFilterForm(request.GET)
     context = {
         "shown": [(artifact_id, rows.get(artifact_id)) for artifact_id, _, _ in state],

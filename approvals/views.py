@@ -4,13 +4,10 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -19,13 +16,13 @@ from django_htmx.middleware import HtmxDetails
 
 from approvals import claims
 from approvals.decisions import AlreadyDecided, DecisionError, NotFound, record_decision
+from approvals.filter_menus import choice_menus, project_options
 from approvals.forms import DecisionForm, HistoryFilterForm, QueueFilterForm, parse_cursor
 from approvals.models import ApprovalOutcome
 from approvals.permissions import review_required
 from approvals.plumbing.security_headers import keeps_no_copy
 from approvals.selectors.history import decided_history
 from approvals.selectors.keyset import PAGE_SIZE
-from approvals.selectors.projects import project_choices
 from approvals.selectors.queue import pending_queue
 from approvals.selectors.review import ReviewContext, review_context
 from approvals.selectors.revision_panels import revision_panels
@@ -67,25 +64,6 @@ def _wants_partial(request: HtmxHttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-# How long a worker reuses the rendered project menu: a project added or
-# renamed shows in the menu at most this late (the rows are never late).
-PROJECT_MENU_SECONDS = 10
-
-
-def _project_options(selected: uuid.UUID | None) -> SafeString:
-    """The project menu's <option>s. A thousand of them cost more to render than
-    the rest of a page, so a worker renders them once every few seconds."""
-    options = caches["template_fragments"].get("project-options")
-    if options is None:
-        options = render_to_string("approvals/project_options.html", {"projects": project_choices()})
-        caches["template_fragments"].set("project-options", options, PROJECT_MENU_SECONDS)
-    if selected:
-        # A UUID from the validated form, never raw input.
-        marker = f'<option value="{selected}">'
-        options = options.replace(marker, f'<option value="{selected}" selected>', 1)
-    return mark_safe(options)  # noqa: S308 (rendered by the template engine, escaped there)
-
-
 def _with_query(url: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
@@ -119,7 +97,8 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         # "Load more" appends rows; a change of filters replaces the results.
         partial = "queue-rows" if after else "queue-results"
         return render(request, f"approvals/queue.html#{partial}", context)
-    context["project_options"] = _project_options(filters.project_id)
+    context["project_options"] = project_options(filters.project_id)
+    context["filter_menus"] = choice_menus(form, ("kind", "media", "waited", "sla"))
     return render(request, "approvals/queue.html", context)
 
 
@@ -260,5 +239,5 @@ def history(request: HtmxHttpRequest) -> HttpResponse:
     }
     if _wants_partial(request) and after:
         return render(request, "approvals/history.html#history-rows", context)
-    context["project_options"] = _project_options(filters.project_id)
+    context["project_options"] = project_options(filters.project_id)
     return render(request, "approvals/history.html", context)

@@ -155,13 +155,6 @@ TEMPLATES = [
             ],
         },
     },
-    {
-        # The queue's rows only (approvals/jinja2/): approvals/jinja_environment.py says why.
-        "NAME": "jinja2",
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "APP_DIRS": True,
-        "OPTIONS": {"environment": "approvals.jinja_environment.environment"},
-    },
 ]
 
 # --- Database -----------------------------------------------------------------
@@ -317,17 +310,9 @@ STORAGES = {
 
 # --- Caches ---------------------------------------------------------------------
 # In each worker's memory: nothing here needs sharing between workers. The
-# default cache remembers sniffed media types (keyed by object version);
-# template_fragments holds the queue's filter widgets, under keys made from
-# the values they show (never stale, only unused), and the project menu.
+# default cache remembers sniffed media types (keyed by object version).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "flow-review"},
-    "template_fragments": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "flow-review-fragments",
-        "TIMEOUT": 3600,
-        "OPTIONS": {"MAX_ENTRIES": 20_000},
-    },
 }
 
 STATIC_URL = "static/"

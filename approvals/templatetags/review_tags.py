@@ -5,9 +5,7 @@ from datetime import datetime
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.template import engines
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 
 from approvals.figures import format_duration_ms, format_usd
 from approvals.files.previews import ArtifactPreview
@@ -22,13 +20,6 @@ def render_preview(context, preview: ArtifactPreview) -> str:
     included = context.template.engine.get_template(preview.template_name)
     with context.push(**preview.context):
         return included.render(context)
-
-
-@register.simple_tag
-def jinja(template_name: str, **context) -> SafeString:
-    """A Jinja2 template (approvals/jinja2/) rendered in place: the queue rows (approvals/jinja_environment.py)."""
-    html = engines["jinja2"].get_template(template_name).render(context)
-    return mark_safe(html)  # noqa: S308 (Jinja2 escaped every value: autoescape is on)
 
 
 @register.filter
@@ -61,7 +52,6 @@ def waited(since: datetime | None) -> str:
 
 
 # Money and durations print as on every other page (approvals/figures.py).
-# `usd` is imported by name by approvals/jinja_environment.py.
 usd = register.filter("usd", format_usd)
 duration_ms = register.filter("duration_ms", format_duration_ms)
 
@@ -82,9 +72,3 @@ def metadata_value(value) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
-
-
-@register.filter
-def fragment_key(value) -> str:
-    """A {% cache %} key part that tells values apart: Django's own is str(), so None and "None" collide."""
-    return repr(value)

@@ -131,11 +131,11 @@ def fast_password_hasher():
 
 
 @pytest.fixture(autouse=True)
-def empty_fragment_cache():
-    """Rendered rows and menus are cached per worker process; each test starts without them."""
-    from django.core.cache import caches
+def fresh_project_menu():
+    """Each worker process keeps the project menu for a few seconds; each test starts without it."""
+    from approvals.filter_menus import forget_project_menu
 
-    caches["template_fragments"].clear()
+    forget_project_menu()
 
 
 class _Discard:

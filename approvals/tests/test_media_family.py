@@ -72,6 +72,6 @@ def test_a_png_without_a_declared_type_is_an_image_in_the_queue_the_admin_and_it
     (row,) = pending_queue(filters=QueueFilters(media=MediaFamily.IMAGE)).rows
     sniffed = stored_media(artifact_storage().stat_object(artifact.storage_path), declared=None, name=artifact.name)
 
-    assert row["family"] == MediaFamily.IMAGE
+    assert row.family == MediaFamily.IMAGE
     assert admin_families(ops_client, artifact) == {MediaFamily.IMAGE}
     assert sniffed.filter_family == MediaFamily.IMAGE

@@ -28,7 +28,7 @@ def targeted_queue():
 
 
 def test_queue_marks_items_over_their_projects_target_as_overdue(reviewer_client, targeted_queue):
-    rows = {row["name"]: row["overdue"] for row in reviewer_client.get(reverse("queue")).context["page"].rows}
+    rows = {row.name: row.overdue for row in reviewer_client.get(reverse("queue")).context["page"].rows}
     page = reviewer_client.get(reverse("queue")).content.decode()
 
     assert rows == {"late-post": True, "fresh-post": False, "old-untargeted-post": False}
@@ -38,7 +38,7 @@ def test_queue_marks_items_over_their_projects_target_as_overdue(reviewer_client
 def test_overdue_filter_lists_only_items_over_their_target(reviewer_client, targeted_queue):
     response = reviewer_client.get(reverse("queue"), {"sla": "overdue"})
 
-    assert [row["name"] for row in response.context["page"].rows] == ["late-post"]
+    assert [row.name for row in response.context["page"].rows] == ["late-post"]
     assert response.context["page"].match_count == 1
 
 

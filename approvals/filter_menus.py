@@ -1,0 +1,114 @@
+"""The queue and History filters' menus as values their templates print: the <option>s of each <select>.
+
+Django renders a form widget through templates of its own, about 0.3 ms a
+menu, on every page; and a thousand <option>s (the project menu at the
+benchmark's large scale) through Django's template engine cost more than the
+rest of the queue page (about 9 ms). So a menu's options are joined here from
+(value, label) pairs escaped as Django's autoescape would, the chosen one
+marked by its value: the markup Django's Select writes, at a hundredth of the
+cost (docs/benchmarks.md, "One engine for the reviewer pages").
+
+Each worker reads the projects once every PROJECT_MENU_SECONDS and escapes
+their names then: the data is kept, never rendered HTML.
+"""
+
+import html
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django import forms
+from django.utils.safestring import SafeString
+
+from approvals.selectors.projects import project_choices
+
+# How long a worker reuses the project list: a project added or renamed shows
+# in the menu at most this late (the rows are never late).
+PROJECT_MENU_SECONDS = 10
+
+
+def options_html(options: Iterable[tuple[str, str]], chosen: str | None) -> SafeString:
+    """<option>s of (value, label) pairs already escaped, the one whose value is `chosen` selected."""
+    return SafeString(
+        "".join(
+            [
+                f'<option value="{value}"{" selected" if value == chosen else ""}>{label}</option>\n'
+                for value, label in options
+            ]
+        )
+    )
+
+
+def _escaped_pairs(pairs) -> tuple[tuple[str, str], ...]:
+    return tuple((html.escape(str(value)), html.escape(str(label))) for value, label in pairs)
+
+
+@dataclass(frozen=True)
+class ChoiceMenu:
+    """One <select> of a filter form: its field's name and label, and its options with the submitted one selected."""
+
+    name: str
+    label: str
+    options_html: SafeString
+
+    @property
+    def html_id(self) -> str:
+        return f"id_{self.name}"
+
+
+def choice_menus(form: forms.Form, names: tuple[str, ...]) -> list[ChoiceMenu]:
+    """The named ChoiceFields of a bound form as menus; a value that is not a choice selects none (as Django's)."""
+    menus = []
+    for name in names:
+        field = form.fields[name]
+        value = form[name].value()
+        chosen = html.escape("" if value is None else str(value))
+        options = options_html(_escaped_pairs(field.choices), chosen)
+        menus.append(ChoiceMenu(name=name, label=str(field.label), options_html=options))
+    return menus
+
+
+@dataclass(frozen=True)
+class ProjectMenu:
+    """Every project as (id, name escaped for HTML), in menu order."""
+
+    options: tuple[tuple[str, str], ...]
+
+    def options_html(self, selected: uuid.UUID | None) -> SafeString:
+        everything = (("", "All projects"), *self.options)
+        return options_html(everything, str(selected) if selected else None)
+
+
+class _ProjectMenuMemo:
+    """This worker's project menu and when it was read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._menu: ProjectMenu | None = None
+        self._read_at = 0.0
+
+    def get(self) -> ProjectMenu:
+        with self._lock:
+            if self._menu is None or time.monotonic() - self._read_at > PROJECT_MENU_SECONDS:
+                options = _escaped_pairs(project_choices())
+                self._menu, self._read_at = ProjectMenu(options=options), time.monotonic()
+            return self._menu
+
+    def forget(self) -> None:
+        with self._lock:
+            self._menu = None
+
+
+_project_menu = _ProjectMenuMemo()
+
+
+def project_options(selected: uuid.UUID | None) -> SafeString:
+    """The project menu's <option>s, `selected` chosen (at most PROJECT_MENU_SECONDS old)."""
+    return _project_menu.get().options_html(selected)
+
+
+def forget_project_menu() -> None:
+    """Read the projects afresh on the next page (as when PROJECT_MENU_SECONDS have passed)."""
+    _project_menu.forget()
