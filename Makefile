@@ -40,7 +40,7 @@ test-fast: install-dev
 
 # The README's screenshots, from the browser test that walks the demo queue (tests themselves never write them).
 screenshots: install-dev
-	FLOW_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q approvals/tests/test_browser.py \
+	FLOW_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q approvals/tests/browser/test_browser.py \
 		-k test_a_reviewer_works_through_the_demo_queue --screenshots docs/screenshots
 
 lint: install-dev

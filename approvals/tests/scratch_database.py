@@ -28,6 +28,16 @@ from approvals.sql_runner.runner import connection_params
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Every real file, as the runner finds them; files a test adds are numbered 9xx, after all of them.
+FILES = sorted(path.name for path in Path(settings.SQL_MIGRATIONS_DIR).glob("[0-9][0-9][0-9]_*.sql"))
+VERSIONS = [name.split("_", 1)[0] for name in FILES]
+
+
+def untouched(db) -> bool:
+    """Nothing apply_sql creates is there: no tables, no shim schemas, no ledger, no Django schema."""
+    return not db.public_tables() and not ({"auth", "storage", "django", "flow_migrations"} & db.schemas())
+
+
 @dataclass
 class Result:
     code: int

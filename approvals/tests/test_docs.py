@@ -52,6 +52,12 @@ def cited_tests(markdown: str) -> list[tuple[str, str]]:
     return cited
 
 
+def test_module(name: str) -> Path | None:
+    """The test module of that file name, wherever it sits in the suite's folders (names are unique)."""
+    found = sorted(TESTS.rglob(name))
+    return found[0] if found else None
+
+
 def defined_tests(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name.startswith("test")}
@@ -67,21 +73,21 @@ def test_every_test_named_in_security_md_exists():
     missing = [
         f"{file}::{name}"
         for file, name in cited
-        if not (TESTS / file).exists() or name not in defined_tests(TESTS / file)
+        if test_module(file) is None or name not in defined_tests(test_module(file))
     ]
     assert len(cited) > 50  # the table is still there and still parsed
     assert missing == []
 
 
 def test_every_test_file_named_in_the_docs_and_the_tests_exists():
-    texts = [*ROOT.glob("docs/*.md"), ROOT / "README.md", *(p for p in TESTS.glob("*.py") if p.name != "test_docs.py")]
+    texts = [*ROOT.glob("docs/*.md"), ROOT / "README.md", *(p for p in TESTS.rglob("*.py") if p.name != "test_docs.py")]
     named = {
         (path.relative_to(ROOT).as_posix(), name)
         for path in texts
         for name in re.findall(r"\btest_\w+\.py\b", path.read_text())
     }
     assert named  # the docs do name test files
-    assert sorted((where, name) for where, name in named if not (TESTS / name).exists()) == []
+    assert sorted((where, name) for where, name in named if test_module(name) is None) == []
 
 
 # --- Load-bearing facts: each test reads the doc and the code, and fails when either changes alone ---

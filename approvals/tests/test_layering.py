@@ -106,11 +106,36 @@ def templatetag_queries() -> list[str]:
     ]
 
 
+def selector_imports_of_services() -> list[Import]:
+    """The read side reads: it never imports what writes review state (claims are taken, decisions made)."""
+    services = (f"{PACKAGE}.claims", f"{PACKAGE}.decisions")
+    return [
+        found
+        for path in (APP / "selectors").rglob("*.py")
+        for found in imports_of(path)
+        if any(found.target == service or found.target.startswith(f"{service}.") for service in services)
+    ]
+
+
+def imports_between_test_modules() -> list[Import]:
+    """A test module imports shared helpers and fixtures (conftest, factories, *_fixtures), never another
+    test module: what two modules share belongs in a helper module both import."""
+    return [
+        found
+        for path in (APP / "tests").rglob("test_*.py")
+        for found in imports_of(path)
+        if found.target.startswith(f"{PACKAGE}.tests.")
+        and any(part.startswith("test_") for part in found.target.split(".")[2:])
+    ]
+
+
 RULES = {
     "no module outside views imports a view module": view_imports_outside_views,
     "analytics does not import the admin": analytics_imports_of_the_admin,
     "template tags do not import views": templatetag_imports_of_views,
     "template tags run no queries": templatetag_queries,
+    "the read side imports no service": selector_imports_of_services,
+    "test modules import no other test module": imports_between_test_modules,
 }
 
 

@@ -4,18 +4,13 @@ import re
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from approvals.sql_runner.session import ADVISORY_LOCK_KEY
-from approvals.tests.scratch_database import add_alias, apply_sql, remove_alias
+from approvals.tests.scratch_database import FILES, VERSIONS, add_alias, apply_sql, remove_alias, untouched
 
-# Every real file, as the runner finds them; files a test adds are numbered 9xx, after all of them.
-FILES = sorted(path.name for path in Path(settings.SQL_MIGRATIONS_DIR).glob("[0-9][0-9][0-9]_*.sql"))
-VERSIONS = [name.split("_", 1)[0] for name in FILES]
 PIPELINE_TABLES = {"projects", "artifacts", "jobs", "approvals", "runs"}
 # The reviewer app's own tables beside them: claims (008), the ops console's rollups and targets (010).
 TABLES = PIPELINE_TABLES | {
@@ -36,11 +31,6 @@ def bucket_policies(db) -> set[str]:
 
 def buckets(db) -> list[str]:
     return [row[0] for row in db.query("select id from storage.buckets")]
-
-
-def untouched(db) -> bool:
-    """Nothing apply_sql creates is there: no tables, no shim schemas, no ledger, no Django schema."""
-    return not db.public_tables() and not ({"auth", "storage", "django", "flow_migrations"} & db.schemas())
 
 
 # --- applying -------------------------------------------------------------------------------------

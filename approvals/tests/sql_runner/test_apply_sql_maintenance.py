@@ -1,7 +1,7 @@
 """apply_sql's maintenance commands: accepting a changed file (--repair) and adopting a database migrated by hand
 (--baseline). Rollback's tests stay in test_apply_sql.py."""
 
-from approvals.tests.test_apply_sql import FILES, VERSIONS
+from approvals.tests.scratch_database import FILES, VERSIONS
 
 # --- checksums and repair -------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from approvals.tests.test_apply_sql import untouched
+from approvals.tests.scratch_database import untouched
 
 # --- what files may contain -----------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Tests of the ops console and the costs dashboard (approvals/admin/)."""

@@ -1,0 +1,1 @@
+"""Tests of the reviewer pages in a real browser (Chromium)."""

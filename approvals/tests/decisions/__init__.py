@@ -1,0 +1,1 @@
+"""Tests of the decision service (approvals/decisions/, revisions.py) and the pipeline contract."""

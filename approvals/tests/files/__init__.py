@@ -1,0 +1,1 @@
+"""Tests of artifact files: storage, previews, thumbnails, the file views (approvals/files/)."""

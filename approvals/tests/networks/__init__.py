@@ -1,0 +1,1 @@
+"""Tests of social networks: limits, counting, the platform card (approvals/networks/)."""

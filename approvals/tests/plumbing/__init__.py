@@ -1,0 +1,1 @@
+"""Tests of site plumbing: requests, logs, headers, login, settings, servers (approvals/plumbing/, flowsite/)."""

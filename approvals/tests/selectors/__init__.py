@@ -1,0 +1,1 @@
+"""Tests of the reviewer pages' read side (approvals/selectors/)."""
