@@ -52,7 +52,7 @@ def cited_tests(markdown: str) -> list[tuple[str, str]]:
     return cited
 
 
-def test_module(name: str) -> Path | None:
+def module_named(name: str) -> Path | None:
     """The test module of that file name, wherever it sits in the suite's folders (names are unique)."""
     found = sorted(TESTS.rglob(name))
     return found[0] if found else None
@@ -73,7 +73,7 @@ def test_every_test_named_in_security_md_exists():
     missing = [
         f"{file}::{name}"
         for file, name in cited
-        if test_module(file) is None or name not in defined_tests(test_module(file))
+        if module_named(file) is None or name not in defined_tests(module_named(file))
     ]
     assert len(cited) > 50  # the table is still there and still parsed
     assert missing == []
@@ -87,7 +87,7 @@ def test_every_test_file_named_in_the_docs_and_the_tests_exists():
         for name in re.findall(r"\btest_\w+\.py\b", path.read_text())
     }
     assert named  # the docs do name test files
-    assert sorted((where, name) for where, name in named if test_module(name) is None) == []
+    assert sorted((where, name) for where, name in named if module_named(name) is None) == []
 
 
 # --- Load-bearing facts: each test reads the doc and the code, and fails when either changes alone ---
