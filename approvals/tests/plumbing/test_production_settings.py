@@ -196,17 +196,65 @@ BAD_NUMBERS = [
 ]
 
 
+# Reads flowsite/settings.py afresh for each environment in one process (a process per case cost a
+# second of CPU each), printing what stopped it: the error a deploy's start-up would end with.
+_READ_SETTINGS_EACH_TIME = """
+import json, os, runpy, sys
+outcomes = {}
+for case, env in json.load(sys.stdin).items():
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        runpy.run_path("flowsite/settings.py")
+        outcomes[case] = None
+    except Exception as error:
+        outcomes[case] = f"{type(error).__name__}: {error}"
+print(json.dumps(outcomes))
+"""
+
+
+@pytest.fixture(scope="module")
+def settings_errors() -> dict:
+    """For every case of BAD_NUMBERS, the error reading the settings stopped at (None: it read them)."""
+    cases = {
+        f"{name}={value}": production_env(**NUMBER_SETTINGS[name][0], **{name: value})
+        for name, (_, _, _, out_of_range) in NUMBER_SETTINGS.items()
+        for value in ["5m", *out_of_range]
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _READ_SETTINGS_EACH_TIME],
+        cwd=ROOT,
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize(("name", "value"), BAD_NUMBERS)
-def test_a_malformed_or_out_of_range_number_stops_start_up_naming_the_variable_and_its_range(name, value):
+def test_a_malformed_or_out_of_range_number_stops_start_up_naming_the_variable_and_its_range(
+    settings_errors, name, value
+):
     needs, lowest, highest, _ = NUMBER_SETTINGS[name]
 
-    result = manage("check", env=production_env(**needs, **{name: value}))
+    error = settings_errors[f"{name}={value}"]
+
+    assert error is not None, f"{name}={value} was read as a setting"
+    assert name in error
+    assert f"from {lowest} to {highest}" in error
+
+
+def test_a_number_out_of_range_stops_manage_py_before_any_check():
+    """The same error, end to end: a deploy's start-up stops there, naming the variable."""
+    result = manage("check", env=production_env(REVIEW_CLAIM_SECONDS="0"))
 
     assert result.returncode != 0
     assert "System check" not in result.stdout  # Django never got as far as checking the project
     error = result.stderr.strip().splitlines()[-1]  # the error itself, not only the traceback
-    assert name in error
-    assert f"from {lowest} to {highest}" in error
+    assert "REVIEW_CLAIM_SECONDS" in error
+    assert "from 30 to 86400" in error
 
 
 @pytest.mark.parametrize("bound", ["lowest", "highest"])
