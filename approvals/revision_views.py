@@ -19,4 +19,4 @@ def approval_edit_check(request: HttpRequest, approval_id: uuid.UUID) -> HttpRes
     if artifact is None or artifact.kind == ArtifactKind.FILE:
         raise Http404("No editable artifact for this approval.")
     body = request.POST.get("edited_body", "")
-    return render(request, "approvals/revisions/editor.html#edit-check", edit_check(artifact=artifact, body=body))
+    return render(request, "approvals/review.html#edit-check", edit_check(artifact=artifact, body=body))

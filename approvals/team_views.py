@@ -156,7 +156,7 @@ def approval_live(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
         "rendered_pending": request.GET.get("pending") == "1",
         "poll_seconds": settings.LIVE_POLL_SECONDS,
     }
-    return render(request, "approvals/team/live_status.html", context)
+    return render(request, "approvals/review.html#live-status", context)
 
 
 def _artifact_ids(values: list[str]) -> list[uuid.UUID] | None:

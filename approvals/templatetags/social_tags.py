@@ -1,4 +1,4 @@
-"""The review page's social-post pieces: the platform card, the editor, the request a revision answers.
+"""The review page's social-post pieces: the platform card and the request a revision answers.
 
 The tags lay out values the view read beforehand (approvals.selectors.revision_panels):
 a template runs no queries.
@@ -15,12 +15,6 @@ register = template.Library()
 @register.inclusion_tag("approvals/networks/platform_preview.html")
 def platform_preview_card(artifact: Artifact) -> dict:
     return {"preview": platform_preview(artifact)}
-
-
-@register.inclusion_tag("approvals/revisions/editor.html")
-def edit_panel(editor: dict) -> dict:
-    """The "Edit" disclosure, as `revision_panels` left it (closed, open with a refused edit, or absent)."""
-    return editor
 
 
 @register.inclusion_tag("approvals/revisions/requested_changes.html")
