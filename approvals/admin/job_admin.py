@@ -8,14 +8,15 @@ from approvals.admin.actions import ActionPermissions, ActionReport, selected_wi
 from approvals.admin.big_tables import BigTableAdmin, ReadOnlyInline, artifact_content, bounded_formset
 from approvals.admin.filters import project_filter
 from approvals.admin.links import change_link, changelist_link, review_link
+from approvals.admin.run_figures import RunFigures
 from approvals.admin.schema_checks import SchemaCheckedForm
-from approvals.figures import format_duration_ms, format_usd
+from approvals.figures import format_usd
 from approvals.models import Approval, ApprovalStatus, Artifact, Job, Project, Run
 
 RUNS_SHOWN = 50
 
 
-class RunInline(ReadOnlyInline):
+class RunInline(RunFigures, ReadOnlyInline):
     model = Run
     formset = bounded_formset(RUNS_SHOWN)
     fields = (
@@ -31,14 +32,6 @@ class RunInline(ReadOnlyInline):
     readonly_fields = fields
     ordering = ("-created_at",)
     verbose_name_plural = f"Runs (newest {RUNS_SHOWN})"
-
-    @admin.display(description="duration")
-    def duration(self, run: Run) -> str:
-        return format_duration_ms(run.duration_ms)
-
-    @admin.display(description="cost")
-    def cost(self, run: Run) -> str:
-        return format_usd(run.cost_usd)
 
 
 def _run_sum(column: str, output_field) -> Subquery:

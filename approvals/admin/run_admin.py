@@ -5,13 +5,13 @@ from approvals.admin.big_tables import BigTableAdmin, artifact_content
 from approvals.admin.costs_dashboard import costs_dashboard
 from approvals.admin.filters import RunModelFilter, project_filter
 from approvals.admin.links import change_link
+from approvals.admin.run_figures import RunFigures
 from approvals.admin.schema_checks import SchemaCheckedForm
-from approvals.figures import format_duration_ms, format_usd
 from approvals.models import Artifact, Job, Run
 
 
 @admin.register(Run)
-class RunAdmin(BigTableAdmin):
+class RunAdmin(RunFigures, BigTableAdmin):
     form = SchemaCheckedForm
     list_display = (
         "created_at",
@@ -66,14 +66,6 @@ class RunAdmin(BigTableAdmin):
     def get_urls(self):
         dashboard = self.admin_site.admin_view(lambda request: costs_dashboard(request, model_admin=self))
         return [path("costs/", dashboard, name="approvals_run_costs"), *super().get_urls()]
-
-    @admin.display(description="duration")
-    def duration(self, run: Run) -> str:
-        return format_duration_ms(run.duration_ms)
-
-    @admin.display(description="cost")
-    def cost(self, run: Run) -> str:
-        return format_usd(run.cost_usd)
 
     @admin.display(description="job")
     def job_link(self, run: Run) -> str:
