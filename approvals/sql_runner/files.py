@@ -13,6 +13,9 @@ from pathlib import Path
 
 FILE_NAME = re.compile(r"^(?P<version>\d+)_(?P<slug>[A-Za-z0-9_]+)\.sql$")
 NO_TRANSACTION_MARKER = "-- apply_sql: no-transaction"
+# In a file's leading comments: the earlier files this one applies in their place
+# (docs/apply-sql.md, "Files that replace earlier ones"), e.g. `-- apply_sql: replaces 009`.
+REPLACES_DIRECTIVE = re.compile(r"^--\s*apply_sql:\s*replaces\s+(?P<versions>\d+(?:[\s,]+\d+)*)\s*$", re.I)
 
 # Statements that manage the transaction themselves: apply_sql owns it.
 TRANSACTION_CONTROL = re.compile(
@@ -91,6 +94,23 @@ class MigrationFile:
     def in_transaction(self) -> bool:
         first_line = normalized_text(self.text).split("\n", 1)[0].strip().lower()
         return first_line != NO_TRANSACTION_MARKER
+
+    @property
+    def concurrently(self) -> bool:
+        """A no-transaction file whose statement is CONCURRENTLY (an index built or dropped without blocking)."""
+        return not self.in_transaction and bool(re.search(r"\bconcurrently\b", mask_sql(self.sql), re.I))
+
+    @property
+    def replaces(self) -> tuple[str, ...]:
+        """Versions this file stands in for where they are still pending, from its leading comment lines."""
+        versions: list[str] = []
+        for line in normalized_text(self.text).split("\n"):
+            line = line.strip()
+            if line and not line.startswith("--"):
+                break
+            if match := REPLACES_DIRECTIVE.match(line):
+                versions += re.split(r"[\s,]+", match["versions"])
+        return tuple(versions)
 
     def statements(self) -> list[Statement]:
         return split_statements(self.sql)

@@ -32,6 +32,8 @@ create table if not exists flow_migrations.applied_files (
     success        boolean not null default true
 );
 alter table flow_migrations.applied_files add column if not exists baseline boolean not null default false;
+-- A file recorded without being run because a later file applies it in its place (the replacement's version).
+alter table flow_migrations.applied_files add column if not exists superseded_by text;
 create table if not exists flow_migrations.events (
     id          bigint generated always as identity primary key,
     version     text,
@@ -56,6 +58,7 @@ class LedgerRow:
     in_transaction: bool
     success: bool
     baseline: bool = False
+    superseded_by: str | None = None
 
 
 def exists(conn: psycopg.Connection) -> bool:
@@ -108,6 +111,25 @@ def record_applied(
     if success:
         log_event(conn, version=migration.version, action="apply", detail=f"{execution_ms} ms")
         mirror_to_supabase(conn, migration=migration)
+
+
+def record_superseded(conn: psycopg.Connection, *, migration: MigrationFile, replacement: MigrationFile) -> None:
+    """A pending file that a later one applies in its place: recorded with its own checksum, never run."""
+    conn.execute(
+        """insert into flow_migrations.applied_files
+            (version, name, checksum, applied_text, execution_ms, in_transaction, superseded_by)
+            values (%s, %s, %s, %s, 0, %s, %s)""",
+        [
+            migration.version,
+            migration.name,
+            migration.checksum,
+            migration.text,
+            migration.in_transaction,
+            replacement.version,
+        ],
+    )
+    log_event(conn, version=migration.version, action="apply", detail=f"not run: superseded by {replacement.name}")
+    mirror_to_supabase(conn, migration=migration)
 
 
 def record_baseline(conn: psycopg.Connection, *, migration: MigrationFile, checked: str) -> None:

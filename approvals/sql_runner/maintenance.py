@@ -4,6 +4,7 @@ Each takes the migration lock and changes the ledger in one transaction, with
 an event that says what was done and by whom.
 """
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from approvals.sql_runner.session import EXIT_CONFIG, EXIT_LEFT_BEHIND, EXIT_VAL
 
 ROLLBACK_PATH = Path(__file__).with_name("rollback.sql")
 # What rollback.sql undoes; a ledger holding other versions needs a rollback written for them first.
-ROLLBACK_COVERS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 17, 18}
+ROLLBACK_COVERS = set(range(1, 19))
+DROP_TABLE = re.compile(r"^drop\s+table\s+(?:if\s+exists\s+)?public\.(\w+)", re.I | re.M)
 PLURALS = {
     "table": "tables",
     "column": "columns",
@@ -151,6 +153,11 @@ def repair(runner: Runner, *, version: str) -> str:
                 done = f"Nothing to repair for {target.name}: it is {target.state}."
         runner.say(done)
         return done
+
+
+def tables_dropped() -> list[str]:
+    """Every table rollback.sql drops, in its order: what --rollback's confirmation names."""
+    return DROP_TABLE.findall(ROLLBACK_PATH.read_text())
 
 
 def _covered() -> str:

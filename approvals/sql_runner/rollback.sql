@@ -15,6 +15,10 @@ drop function if exists public.run_cost_days_with_runs(date);
 -- 016: the decisions taken back (before approvals, which they reference).
 drop table if exists public.review_takebacks;
 
+-- 015 ran 014's backfill; 014 is 010's objects again (below) and this procedure; 012 and 013 are 011's
+-- checks and index, 011 is 009's columns: they go with 009's below.
+drop procedure if exists public.backfill_ops_rollups(integer);
+
 -- 010: the cost rollup's and review items' triggers and functions, their tables, the review targets.
 drop trigger if exists artifacts_project_changed_move_review_items on public.artifacts;
 drop trigger if exists approvals_keep_review_items on public.approvals;

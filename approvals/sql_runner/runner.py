@@ -6,6 +6,7 @@ that can be checked before running (changed files, order, transaction
 markers) is checked before anything changes.
 """
 
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -35,6 +36,15 @@ from approvals.sql_runner.session import (  # noqa: F401  (connection_params: th
 
 SHIM_PATH = Path(__file__).with_name("supabase_shim.sql")
 LOCK_NOT_AVAILABLE = "55P03"  # what lock_timeout raises
+DEADLOCK_DETECTED = "40P01"
+# How long one attempt at a file waits for any one lock. Whoever queues behind
+# a waiting ALTER waits at most this long; it is below deadlock_timeout (1 s),
+# so in a lock cycle with the pipeline apply_sql gives up first and the
+# pipeline's transaction goes through. The file is then tried again, whole,
+# until --table-lock-timeout has passed.
+LOCK_ATTEMPT_SECONDS = 0.2
+# Locks that stop the pipeline's writes (or its reads) while a rehearsal holds them.
+BLOCKING_LOCK_MODES = ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,15 @@ class FileState:
     state: str  # applied, pending, changed, failed, missing
     migration: MigrationFile | None
     row: ledger.LedgerRow | None
+
+
+def replacements(files: list[MigrationFile]) -> dict[str, MigrationFile]:
+    """Each replaced version (as the replacing file spells it, normalised) and the file that replaces it."""
+    return {str(version_key(version)): f for f in files for version in f.replaces}
+
+
+def replacement_for(replaced: dict[str, MigrationFile], version: str) -> MigrationFile | None:
+    return replaced.get(str(version_key(version)))
 
 
 def file_states(files: list[MigrationFile], rows: dict[str, ledger.LedgerRow]) -> list[FileState]:
@@ -142,9 +161,13 @@ class Runner(DatabaseSession):
                     f"what it did, then clear the failed state with `apply_sql --repair {s.version}` to retry it."
                 )
         applied_numbers = [version_key(s.version) for s in states if s.row]
+        replaced = replacements([s.migration for s in states if s.migration])
         if applied_numbers and not allow_out_of_order:
             for migration in pending:
-                if version_key(migration.version) < max(applied_numbers):
+                # A file that a later one replaces is never run: its place in the order does not matter.
+                if version_key(migration.version) < max(applied_numbers) and not replacement_for(
+                    replaced, migration.version
+                ):
                     problems.append(
                         f"{migration.name}: pending but numbered below a file already applied (out of order, "
                         "often a merge mistake). Renumber it after the last applied file, or run with "
@@ -152,6 +175,7 @@ class Runner(DatabaseSession):
                     )
         for migration in pending:
             problems += [f"{self.label(migration)}: {p}" for p in transaction_problems(migration)]
+        problems += self.replacement_problems(states)
         if problems:
             raise ApplySqlError(
                 f"apply_sql refused to run: {len(problems)} problem(s) found before anything changed.",
@@ -160,24 +184,104 @@ class Runner(DatabaseSession):
             )
         return pending
 
+    def replacement_problems(self, states: list[FileState]) -> list[str]:
+        """A file may replace only earlier files that are in the folder, and nothing replaces a replacement."""
+        files = [s.migration for s in states if s.migration]
+        by_number = {version_key(f.version): f for f in files}
+        replaced = replacements(files)
+        problems = []
+        for replacing in files:
+            for version in replacing.replaces:
+                target = by_number.get(version_key(version))
+                if target is None or version_key(version) >= version_key(replacing.version):
+                    problems.append(
+                        f"{replacing.name}: says `-- apply_sql: replaces {version}`, but a file replaces only an "
+                        "earlier file that is still in the folder."
+                    )
+                elif target.replaces or replacement_for(replaced, replacing.version):
+                    problems.append(f"{replacing.name}: replaces {target.name}, which is itself a replacement.")
+        return problems
+
+    def superseded(self, pending: list[MigrationFile]) -> dict[str, MigrationFile]:
+        """The pending files that a later file applies in their place, by version, with that file."""
+        replaced = replacements(discover(self.directory))
+        found = {m.version: replacement_for(replaced, m.version) for m in pending}
+        return {version: by for version, by in found.items() if by is not None}
+
     # --- running files ------------------------------------------------------
+    def lock_attempt_seconds(self) -> float:
+        """Each attempt's lock_timeout: LOCK_ATTEMPT_SECONDS, within the budget and below deadlock_timeout."""
+        deadlock = self.conn.execute(
+            "select extract(epoch from current_setting('deadlock_timeout')::interval)"
+        ).fetchone()[0]
+        return min(LOCK_ATTEMPT_SECONDS, self.table_lock_timeout, float(deadlock) / 2)
+
+    def set_lock_timeout(self, seconds: float) -> None:
+        """lock_timeout on apply_sql's connection; 0: no limit."""
+        value = f"{max(1, round(seconds * 1000))}ms" if seconds else "0"
+        self.conn.execute("select set_config('lock_timeout', %s, false)", [value])
+
+    def with_lock_retries(self, attempt: Callable[[], int]) -> tuple[int, int]:
+        """attempt() under a short lock_timeout, again after a pause while a lock was busy or a deadlock
+        chose apply_sql, until --table-lock-timeout has passed; (its result, how many attempts it took)."""
+        self.set_lock_timeout(self.lock_attempt_seconds())
+        deadline = time.monotonic() + self.table_lock_timeout
+        attempts = 0
+        try:
+            while True:
+                attempts += 1
+                try:
+                    return attempt(), attempts
+                except psycopg.Error as error:
+                    if error.sqlstate not in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED) or time.monotonic() >= deadline:
+                        raise
+                # A pause longer than the wait, so the sessions queued behind it get through first.
+                time.sleep(min(max(0.0, deadline - time.monotonic()), random.uniform(0.2, 0.6)))  # noqa: S311
+        finally:
+            self.set_lock_timeout(self.table_lock_timeout)
+
+    def execute_concurrently(self, migration: MigrationFile) -> int:
+        """A CONCURRENTLY statement waits, by design, for every transaction already open on its table, and
+        blocks no one's reads or writes meanwhile: given a lock_timeout it would fail instead and leave an
+        INVALID index behind. It waits as long as it takes."""
+        self.set_lock_timeout(0)
+        try:
+            return self.execute_file(migration)
+        finally:
+            self.set_lock_timeout(self.table_lock_timeout)
+
     def execute_file(self, migration: MigrationFile) -> int:
         started = time.monotonic()
         self.conn.execute(migration.sql)
         return round((time.monotonic() - started) * 1000)
 
-    def apply_file(self, migration: MigrationFile) -> int:
+    def apply_file(self, migration: MigrationFile) -> tuple[int, int]:
+        """(milliseconds, attempts). A file in a transaction is tried again while a table is busy."""
         if not migration.in_transaction:
             # Recorded as failed first: if the statement or this process dies, the ledger says so.
             ledger.record_applied(self.conn, migration=migration, execution_ms=0, success=False)
-            elapsed_ms = self.execute_file(migration)
+            elapsed_ms = (
+                self.execute_concurrently(migration) if migration.concurrently else self.execute_file(migration)
+            )
             with self.conn.transaction():
                 ledger.record_applied(self.conn, migration=migration, execution_ms=elapsed_ms)
+            return elapsed_ms, 1
+
+        def attempt() -> int:
+            with self.conn.transaction():
+                elapsed_ms = self.execute_file(migration)
+                ledger.record_applied(self.conn, migration=migration, execution_ms=elapsed_ms)
             return elapsed_ms
+
+        return self.with_lock_retries(attempt)
+
+    def record_superseded(self, migration: MigrationFile, replacement: MigrationFile) -> None:
         with self.conn.transaction():
-            elapsed_ms = self.execute_file(migration)
-            ledger.record_applied(self.conn, migration=migration, execution_ms=elapsed_ms)
-        return elapsed_ms
+            ledger.record_superseded(self.conn, migration=migration, replacement=replacement)
+        self.say(
+            f"Skipping {migration.name}: superseded by {replacement.name}, which applies it without stalling a "
+            "live database; recorded with its checksum, not run."
+        )
 
     def error_offset(
         self, migration: MigrationFile, error: psycopg.Error, setup: Callable[[], None] = lambda: None
@@ -272,10 +376,14 @@ class Runner(DatabaseSession):
                 self.say("Nothing to apply: the database is up to date.")
                 return []
             committed: list[str] = []
+            superseded = self.superseded(pending)
             for index, migration in enumerate(pending):
+                if migration.version in superseded:
+                    self.record_superseded(migration, superseded[migration.version])
+                    continue
                 self.start_line(f"Applying {migration.name} ...")
                 try:
-                    elapsed_ms = self.apply_file(migration)
+                    elapsed_ms, attempts = self.apply_file(migration)
                 except psycopg.Error as error:
                     self.end_line("FAILED", name=f"Applying {migration.name}")
                     ledger.log_event(
@@ -299,51 +407,11 @@ class Runner(DatabaseSession):
                             f"Not attempted: {', '.join(not_attempted) or 'none'}.",
                         ],
                     ) from None
-                self.end_line(f"OK ({elapsed_ms} ms)", name=f"Applying {migration.name}")
+                retried = f", at attempt {attempts}: a table was busy before" if attempts > 1 else ""
+                self.end_line(f"OK ({elapsed_ms} ms{retried})", name=f"Applying {migration.name}")
                 committed.append(migration.name)
             self.say(f"Applied {len(committed)} file(s).")
             return committed
-
-    def rehearse(self, *, allow_out_of_order: bool = False) -> None:
-        """Every pending file in one transaction, then rolled back: PostgreSQL's DDL is transactional."""
-        with self.session():
-            pending = self.validate(self.read_state(), allow_out_of_order=allow_out_of_order)
-            if not pending:
-                self.say("Nothing to rehearse: the database is up to date.")
-                return
-            done: list[MigrationFile] = []
-            current: MigrationFile | None = None
-            try:
-                with self.conn.transaction():
-                    self.prepare()
-                    for current in pending:
-                        if not current.in_transaction:
-                            self.say(f"Skipping {current.name}: marked no-transaction, it cannot be rehearsed.")
-                            continue
-                        self.start_line(f"Rehearsing {current.name} ...")
-                        with self.conn.transaction():
-                            elapsed_ms = self.execute_file(current)
-                            ledger.record_applied(self.conn, migration=current, execution_ms=elapsed_ms)
-                        self.end_line(f"OK ({elapsed_ms} ms)", name=f"Rehearsing {current.name}")
-                        done.append(current)
-                    raise psycopg.Rollback()
-            except psycopg.Error as error:
-                if current is None:
-                    raise self.preparation_failed(error) from None
-                self.end_line("FAILED", name=f"Rehearsing {current.name}")
-
-                def setup():
-                    self.prepare()
-                    for earlier in done:
-                        self.conn.execute(earlier.sql)
-
-                raise self.failure(
-                    current,
-                    error,
-                    offset=self.error_offset(current, error, setup),
-                    footer=["Rehearsal failed: everything was rolled back, the database is unchanged."],
-                ) from None
-            self.say(f"Rehearsed {len(done)} file(s), then rolled back: the database is unchanged.")
 
     # --- read-only views -------------------------------------------------
     def plan(self, *, allow_out_of_order: bool = False) -> list[str]:
@@ -354,8 +422,11 @@ class Runner(DatabaseSession):
                 self.say("Nothing to apply: the database is up to date.")
             else:
                 self.say(f"Would apply {len(pending)} file(s), in this order:")
+                superseded = self.superseded(pending)
                 for migration in pending:
                     mode = "in a transaction" if migration.in_transaction else "outside a transaction"
+                    if migration.version in superseded:
+                        mode = f"not run: superseded by {superseded[migration.version].name}"
                     self.say(f"  {migration.name}  ({mode})")
             prep = ["Django's schema", f"the ledger schema {ledger.LEDGER_SCHEMA}"]
             if not supabase:
@@ -370,7 +441,9 @@ class Runner(DatabaseSession):
             for s in states:
                 row = s.row
                 state = "applied (baseline)" if s.state == "applied" and row.baseline else s.state
-                took = f"{row.execution_ms} ms" if row and not row.baseline else ""
+                if s.state == "applied" and row.superseded_by:
+                    state = f"superseded by {row.superseded_by}"
+                took = f"{row.execution_ms} ms" if row and not (row.baseline or row.superseded_by) else ""
                 rows.append(
                     (s.version, s.name, state, when(row and row.installed_on), row.installed_by if row else "", took)
                 )

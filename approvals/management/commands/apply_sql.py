@@ -6,6 +6,7 @@ from django.db import connections
 from django.utils.connection import ConnectionDoesNotExist
 
 from approvals.sql_runner import maintenance as sql_maintenance
+from approvals.sql_runner import rehearsal as sql_rehearsal
 from approvals.sql_runner.runner import Runner, connection_params
 from approvals.sql_runner.session import EXIT_CONFIG, ApplySqlError
 
@@ -17,7 +18,9 @@ class Command(BaseCommand):
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--plan", action="store_true", help="List what would run; change nothing.")
         mode.add_argument(
-            "--rehearse", action="store_true", help="Run every pending file in one transaction, then roll it back."
+            "--rehearse",
+            action="store_true",
+            help="Run the pending files that apply in a transaction, in one, then roll it back; name the locks held.",
         )
         mode.add_argument("--status", action="store_true", help="Every file: applied, pending, changed, failed.")
         mode.add_argument(
@@ -48,9 +51,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["rollback"] and not options["yes"]:
+            tables = sql_maintenance.tables_dropped()
             raise CommandError(
-                "--rollback drops the tables runs, approvals, jobs, artifacts and projects with all their rows, and "
-                "the bucket flow-artifacts. Run it again with --yes to confirm.",
+                f"--rollback drops the tables {', '.join(tables[:-1])} and {tables[-1]} with all their rows (the "
+                "reviewer app's too: claims, review items, the costs rollup, and review targets typed in by hand), "
+                "the approvals' reason codes and outcomes, and the bucket flow-artifacts. Run it again with --yes "
+                "to confirm.",
                 returncode=EXIT_CONFIG,
             )
         try:
@@ -81,7 +87,7 @@ class Command(BaseCommand):
             if options["plan"]:
                 runner.plan(**order)
             elif options["rehearse"]:
-                runner.rehearse(**order)
+                sql_rehearsal.rehearse(runner, **order)
             elif options["status"] or options["check"]:
                 runner.status(check=options["check"])
             elif options["baseline"]:

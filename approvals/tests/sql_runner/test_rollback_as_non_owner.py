@@ -32,7 +32,7 @@ def deployer(scratch_db):
           for item in select p.oid::regprocedure as signature
                         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
                        where n.nspname = 'public' loop
-            execute format('alter function %s owner to {role}', item.signature);
+            execute format('alter routine %s owner to {role}', item.signature);
           end loop;
         end;
         $$;
