@@ -14,7 +14,11 @@ import psycopg
 
 from approvals.sql_runner import ledger
 from approvals.sql_runner.files import MigrationFile
-from approvals.sql_runner.runner import BLOCKING_LOCK_MODES, Runner
+from approvals.sql_runner.runner import Runner
+from approvals.sql_runner.session import DEADLOCK_DETECTED, LOCK_NOT_AVAILABLE
+
+# Locks that stop the pipeline's writes (or its reads) while a rehearsal holds them, weakest first.
+BLOCKING_LOCK_MODES = ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
 
 # pg_locks' mode names as the deployer reads them in PostgreSQL's documentation.
 MODE_NAMES = {
@@ -74,7 +78,7 @@ class Rehearsal:
                 self.held_ms = round((time.monotonic() - started) * 1000)
                 raise psycopg.Rollback()
         except psycopg.Error as error:
-            if error.sqlstate in ("55P03", "40P01") and self.current is not None:
+            if error.sqlstate in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED) and self.current is not None:
                 self.runner.say(f"  {self.current.name} waited too long for a lock: rolled back, trying again.")
             raise
         return len(self.done)

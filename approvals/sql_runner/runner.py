@@ -6,7 +6,6 @@ that can be checked before running (changed files, order, transaction
 markers) is checked before anything changes.
 """
 
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -17,6 +16,7 @@ import psycopg
 
 from approvals.sql_runner import ledger
 from approvals.sql_runner.files import MigrationFile, discover, objects_created, transaction_problems, version_key
+from approvals.sql_runner.replacements import replacement_for, replacement_problems, replacements
 from approvals.sql_runner.reports import (
     checksum_diff,
     do_block_offset,
@@ -29,22 +29,13 @@ from approvals.sql_runner.session import (  # noqa: F401  (connection_params: th
     EXIT_CONFIG,
     EXIT_SQL_FAILED,
     EXIT_VALIDATION,
+    LOCK_NOT_AVAILABLE,
     ApplySqlError,
     DatabaseSession,
     connection_params,
 )
 
 SHIM_PATH = Path(__file__).with_name("supabase_shim.sql")
-LOCK_NOT_AVAILABLE = "55P03"  # what lock_timeout raises
-DEADLOCK_DETECTED = "40P01"
-# How long one attempt at a file waits for any one lock. Whoever queues behind
-# a waiting ALTER waits at most this long; it is below deadlock_timeout (1 s),
-# so in a lock cycle with the pipeline apply_sql gives up first and the
-# pipeline's transaction goes through. The file is then tried again, whole,
-# until --table-lock-timeout has passed.
-LOCK_ATTEMPT_SECONDS = 0.2
-# Locks that stop the pipeline's writes (or its reads) while a rehearsal holds them.
-BLOCKING_LOCK_MODES = ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
 
 
 @dataclass(frozen=True)
@@ -54,15 +45,6 @@ class FileState:
     state: str  # applied, pending, changed, failed, missing
     migration: MigrationFile | None
     row: ledger.LedgerRow | None
-
-
-def replacements(files: list[MigrationFile]) -> dict[str, MigrationFile]:
-    """Each replaced version (as the replacing file spells it, normalised) and the file that replaces it."""
-    return {str(version_key(version)): f for f in files for version in f.replaces}
-
-
-def replacement_for(replaced: dict[str, MigrationFile], version: str) -> MigrationFile | None:
-    return replaced.get(str(version_key(version)))
 
 
 def file_states(files: list[MigrationFile], rows: dict[str, ledger.LedgerRow]) -> list[FileState]:
@@ -175,7 +157,7 @@ class Runner(DatabaseSession):
                     )
         for migration in pending:
             problems += [f"{self.label(migration)}: {p}" for p in transaction_problems(migration)]
-        problems += self.replacement_problems(states)
+        problems += replacement_problems([s.migration for s in states if s.migration])
         if problems:
             raise ApplySqlError(
                 f"apply_sql refused to run: {len(problems)} problem(s) found before anything changed.",
@@ -184,24 +166,6 @@ class Runner(DatabaseSession):
             )
         return pending
 
-    def replacement_problems(self, states: list[FileState]) -> list[str]:
-        """A file may replace only earlier files that are in the folder, and nothing replaces a replacement."""
-        files = [s.migration for s in states if s.migration]
-        by_number = {version_key(f.version): f for f in files}
-        replaced = replacements(files)
-        problems = []
-        for replacing in files:
-            for version in replacing.replaces:
-                target = by_number.get(version_key(version))
-                if target is None or version_key(version) >= version_key(replacing.version):
-                    problems.append(
-                        f"{replacing.name}: says `-- apply_sql: replaces {version}`, but a file replaces only an "
-                        "earlier file that is still in the folder."
-                    )
-                elif target.replaces or replacement_for(replaced, replacing.version):
-                    problems.append(f"{replacing.name}: replaces {target.name}, which is itself a replacement.")
-        return problems
-
     def superseded(self, pending: list[MigrationFile]) -> dict[str, MigrationFile]:
         """The pending files that a later file applies in their place, by version, with that file."""
         replaced = replacements(discover(self.directory))
@@ -209,37 +173,6 @@ class Runner(DatabaseSession):
         return {version: by for version, by in found.items() if by is not None}
 
     # --- running files ------------------------------------------------------
-    def lock_attempt_seconds(self) -> float:
-        """Each attempt's lock_timeout: LOCK_ATTEMPT_SECONDS, within the budget and below deadlock_timeout."""
-        deadlock = self.conn.execute(
-            "select extract(epoch from current_setting('deadlock_timeout')::interval)"
-        ).fetchone()[0]
-        return min(LOCK_ATTEMPT_SECONDS, self.table_lock_timeout, float(deadlock) / 2)
-
-    def set_lock_timeout(self, seconds: float) -> None:
-        """lock_timeout on apply_sql's connection; 0: no limit."""
-        value = f"{max(1, round(seconds * 1000))}ms" if seconds else "0"
-        self.conn.execute("select set_config('lock_timeout', %s, false)", [value])
-
-    def with_lock_retries(self, attempt: Callable[[], int]) -> tuple[int, int]:
-        """attempt() under a short lock_timeout, again after a pause while a lock was busy or a deadlock
-        chose apply_sql, until --table-lock-timeout has passed; (its result, how many attempts it took)."""
-        self.set_lock_timeout(self.lock_attempt_seconds())
-        deadline = time.monotonic() + self.table_lock_timeout
-        attempts = 0
-        try:
-            while True:
-                attempts += 1
-                try:
-                    return attempt(), attempts
-                except psycopg.Error as error:
-                    if error.sqlstate not in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED) or time.monotonic() >= deadline:
-                        raise
-                # A pause longer than the wait, so the sessions queued behind it get through first.
-                time.sleep(min(max(0.0, deadline - time.monotonic()), random.uniform(0.2, 0.6)))  # noqa: S311
-        finally:
-            self.set_lock_timeout(self.table_lock_timeout)
-
     def execute_concurrently(self, migration: MigrationFile) -> int:
         """A CONCURRENTLY statement waits, by design, for every transaction already open on its table, and
         blocks no one's reads or writes meanwhile: given a lock_timeout it would fail instead and leave an

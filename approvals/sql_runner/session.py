@@ -1,9 +1,10 @@
-"""apply_sql's own database session: connecting (with --wait), the migration lock, and its output.
+"""apply_sql's own database session: connecting (with --wait), the migration lock, tables' locks, its output.
 
 Its own psycopg connection in autocommit mode, not Django's shared one, so that
 the lock and each file's transaction are under the runner's control.
 """
 
+import random
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +19,14 @@ from approvals.sql_runner.reports import NoticePrinter
 # Fixed key shared by every deploy of this project: hash of "flow-review:apply_sql".
 ADVISORY_LOCK_KEY = 0x0F10_3E71
 TRANSACTION_POOLER_PORT = 6543
+LOCK_NOT_AVAILABLE = "55P03"  # what lock_timeout raises
+DEADLOCK_DETECTED = "40P01"
+# How long one attempt at a file waits for any one lock. Whoever queues behind
+# a waiting ALTER waits at most this long; it is below deadlock_timeout (1 s),
+# so in a lock cycle with the pipeline apply_sql gives up first and the
+# pipeline's transaction goes through. The file is then tried again, whole,
+# until --table-lock-timeout has passed.
+LOCK_ATTEMPT_SECONDS = 0.2
 
 EXIT_SQL_FAILED, EXIT_CONFIG, EXIT_VALIDATION, EXIT_LOCK_TIMEOUT, EXIT_UNREACHABLE = 1, 2, 3, 4, 5
 # --rollback committed, but left objects this role may not drop (the storage
@@ -155,6 +164,38 @@ class DatabaseSession:
         self.notices = NoticePrinter(out=self.say, err=self.err)
         self.notices.before_each = self._close_line
         self.conn.add_notice_handler(self.notices)
+
+    # --- waiting for tables' locks -----------------------------------------
+    def lock_attempt_seconds(self) -> float:
+        """Each attempt's lock_timeout: LOCK_ATTEMPT_SECONDS, within the budget and below deadlock_timeout."""
+        deadlock = self.conn.execute(
+            "select extract(epoch from current_setting('deadlock_timeout')::interval)"
+        ).fetchone()[0]
+        return min(LOCK_ATTEMPT_SECONDS, self.table_lock_timeout, float(deadlock) / 2)
+
+    def set_lock_timeout(self, seconds: float) -> None:
+        """lock_timeout on apply_sql's connection; 0: no limit."""
+        value = f"{max(1, round(seconds * 1000))}ms" if seconds else "0"
+        self.conn.execute("select set_config('lock_timeout', %s, false)", [value])
+
+    def with_lock_retries(self, attempt: Callable[[], int]) -> tuple[int, int]:
+        """attempt() under a short lock_timeout, again after a pause while a lock was busy or a deadlock
+        chose apply_sql, until --table-lock-timeout has passed; (its result, how many attempts it took)."""
+        self.set_lock_timeout(self.lock_attempt_seconds())
+        deadline = time.monotonic() + self.table_lock_timeout
+        attempts = 0
+        try:
+            while True:
+                attempts += 1
+                try:
+                    return attempt(), attempts
+                except psycopg.Error as error:
+                    if error.sqlstate not in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED) or time.monotonic() >= deadline:
+                        raise
+                # A pause longer than the wait, so the sessions queued behind it get through first.
+                time.sleep(min(max(0.0, deadline - time.monotonic()), random.uniform(0.2, 0.6)))  # noqa: S311
+        finally:
+            self.set_lock_timeout(self.table_lock_timeout)
 
     def close(self) -> None:
         if self.conn is not None:
