@@ -447,6 +447,9 @@ begin
     on conflict (approval_id) do nothing;
     commit;
   end loop;
+  -- A refresh already running (the ops console's) holds its advisory lock: wait for it, however long;
+  -- nothing the pipeline does waits on that lock.
+  perform set_config('lock_timeout', '0', true);
   perform public.refresh_run_cost_rollup();
   commit;
   analyze public.review_items, public.run_cost_rollup, public.run_cost_days;
