@@ -26,6 +26,7 @@ from approvals.sql_runner.reports import (
     when,
 )
 from approvals.sql_runner.session import (  # noqa: F401  (connection_params: the command's entry point)
+    DEADLOCK_DETECTED,
     EXIT_CONFIG,
     EXIT_SQL_FAILED,
     EXIT_VALIDATION,
@@ -223,6 +224,16 @@ class Runner(DatabaseSession):
         statement by statement in a transaction that is always rolled back."""
         if error.diag.statement_position:
             return int(error.diag.statement_position) - 1
+        if error.sqlstate in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED):
+            # Re-running holds the earlier statements' locks while the busy one waits: as briefly as a run.
+            self.set_lock_timeout(self.lock_attempt_seconds())
+            try:
+                return self.locate(migration, error, setup)
+            finally:
+                self.set_lock_timeout(self.table_lock_timeout)
+        return self.locate(migration, error, setup)
+
+    def locate(self, migration: MigrationFile, error: psycopg.Error, setup: Callable[[], None]) -> int | None:
         statements = migration.statements()
         if not migration.in_transaction:
             # One statement, run outside a transaction: re-running it is not safe, reading it is.
