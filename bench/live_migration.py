@@ -15,7 +15,7 @@ moment each file started and ended. Scenarios:
 - after, from 010: from a database that applied today's 009 and 010 (with
   --base, the "before" database once it is done; else applied beforehand,
   without traffic, from a folder holding 001-010 only);
-- rehearse: this checkout's `apply_sql --rehearse`, from 008;
+- rehearse, and rehearse from 010: this checkout's `apply_sql --rehearse`;
 - with --base REF, before and before rehearse: that commit's apply_sql (a
   temporary worktree), from 008.
 
@@ -192,7 +192,7 @@ def report(scenarios: list[Scenario]) -> bool:
     clean = True
     for s in scenarios:
         lines = [row(s.name, "(traffic alone)", "", s.traffic, *s.warmup)]
-        if s.name.endswith("rehearse"):
+        if "rehearse" in s.name:
             lines.append(
                 row(
                     s.name,
@@ -206,7 +206,7 @@ def report(scenarios: list[Scenario]) -> bool:
         for w in s.windows:
             if w.skipped:
                 lines.append(([s.name, w.name, "superseded", *["-"] * len(WRITERS), "0", "0"], 0, 0))
-            elif not s.name.endswith("rehearse"):
+            elif "rehearse" not in s.name:
                 lines.append(row(s.name, w.name, f"{w.ended - w.started:.1f}", s.traffic, w.started, w.ended))
         whole = row(s.name, "whole run", f"{s.seconds:.1f}", s.traffic, s.warmup[1], s.warmup[1] + s.seconds)
         for cells, _, _ in lines:
@@ -236,38 +236,48 @@ def folder_up_to_010() -> Path:
     return folder
 
 
+def bring_to_010(database: str) -> None:
+    """Today's 009 and 010 applied as written, without traffic: a deployment that upgraded before 011."""
+    folder = folder_up_to_010()
+    try:
+        subprocess.run(
+            [PYTHON, "manage.py", "apply_sql", "--dir", str(folder)],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": database_url(database)},
+            check=True,
+            capture_output=True,
+        )
+    finally:
+        shutil.rmtree(folder.parent, ignore_errors=True)
+
+
 def scenarios(template: str, *, base: str | None, sizes: dict) -> list[Scenario]:
     done: list[Scenario] = []
     with ExitStack() as stack:
         copies: list[str] = []
         stack.callback(lambda: [drop_database(name) for name in copies])
 
-        def copy() -> str:
+        def copy(*, at_010: bool = False) -> str:
             copies.append(copy_of(template, "livemig_run"))
+            if at_010:
+                bring_to_010(copies[-1])
             return copies[-1]
+
+        def run(name: str, database: str, args: list[str], root: Path = ROOT) -> Scenario:
+            done.append(run_scenario(name, database, args, root=root, sizes=sizes, ours=root == ROOT))
+            return done[-1]
 
         from_010 = None
         if base:
             base_root = stack.enter_context(base_checkout(base))
-            from_010 = copy()
-            done.append(run_scenario("before", from_010, [], root=base_root, sizes=sizes, ours=False))
-            done.append(
-                run_scenario("before rehearse", copy(), ["--rehearse"], root=base_root, sizes=sizes, ours=False)
-            )
-        done.append(run_scenario("after", copy(), [], root=ROOT, sizes=sizes, ours=True))
-        if from_010 is None or done[0].exit_code != 0:
-            from_010 = copy()
-            folder = folder_up_to_010()
-            stack.callback(shutil.rmtree, folder.parent, True)
-            subprocess.run(
-                [PYTHON, "manage.py", "apply_sql", "--dir", str(folder)],
-                cwd=ROOT,
-                env={**os.environ, "DATABASE_URL": database_url(from_010)},
-                check=True,
-                capture_output=True,
-            )
-        done.append(run_scenario("after, from 010", from_010, [], root=ROOT, sizes=sizes, ours=True))
-        done.append(run_scenario("rehearse", copy(), ["--rehearse"], root=ROOT, sizes=sizes, ours=True))
+            before = run("before", copy(), [], base_root)
+            # Where today's files went through, the database they leave is the one to upgrade from.
+            from_010 = copies[-1] if before.exit_code == 0 else None
+            run("before rehearse", copy(), ["--rehearse"], base_root)
+        run("after", copy(), [])
+        run("after, from 010", from_010 or copy(at_010=True), [])
+        run("rehearse", copy(), ["--rehearse"])
+        run("rehearse, from 010", copy(at_010=True), ["--rehearse"])
     return done
 
 

@@ -8,16 +8,17 @@
 -- 010 is still pending apply_sql records it without running it and runs this
 -- file, then 015 (the backfill, in batches that commit one by one). Where 010
 -- was applied this file changes nothing but the grant below, and 015 finds
--- nothing to fill. The same end state as 010 (docs/apply-sql.md, "Files that
+-- every item there (it only refreshes the rollup). The same end state as 010 (docs/apply-sql.md, "Files that
 -- replace earlier ones"); never run 010 again by hand: its triggers on runs
 -- are dropped and recreated, and its backfill runs again, under its locks.
 --
 -- What the rollup and the items are: see 010's header.
 --
 -- Short: catalog changes only, no rows. The pipeline's tables are locked
--- first, in the pipeline's own order, so that this file never holds one
--- table while waiting for another that a pipeline transaction holds (and
--- apply_sql waits at most 0.2 s for each, then tries the file again).
+-- first, in the pipeline's own order, so that this file never holds a table
+-- the pipeline writes later (approvals, runs) while waiting for one it writes
+-- first (artifacts, jobs); apply_sql waits at most 0.2 s for each, then tries
+-- the file again.
 
 lock table public.projects, public.artifacts, public.jobs, public.approvals, public.runs in share row exclusive mode;
 

@@ -25,7 +25,8 @@ def test_live_migration_smoke_reports_every_file_and_no_deadlock(smoke):  # noqa
     assert by_scenario["after"]["010_ops_rollups.sql"][0] == "superseded"
     assert list(by_scenario["after, from 010"]) == ["(traffic alone)", *(n for n in pending_at_008 if n[:3] > "010")]
     assert "--rehearse, every file" in by_scenario["rehearse"]
-    for scenario in ("after", "after, from 010", "rehearse"):
+    assert "--rehearse, every file" in by_scenario["rehearse, from 010"]
+    for scenario in ("after", "after, from 010", "rehearse", "rehearse, from 010"):
         for file, cells in by_scenario[scenario].items():
             assert cells[-2:] == ["0", "0"], (scenario, file)  # no deadlock, no failed operation
         assert f"{scenario}: apply_sql exit 0;" in output
