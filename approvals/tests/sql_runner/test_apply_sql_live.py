@@ -266,7 +266,7 @@ def test_a_file_waiting_for_a_busy_table_holds_up_others_only_briefly_then_goes_
         done.set()
         reader.join()
 
-    assert max(waits) < 0.6  # a 5 s lock_timeout kept the queue waiting for the whole 1.5 s
+    assert max(waits) < 1.0  # each wait is 0.2 s at most; a 5 s lock_timeout kept the queue waiting 1.5 s
     assert result.code == 0, result.text
     assert "Applying 901_add_a_column.sql ... OK" in result.out and "a table was busy before" in result.out
 
@@ -334,7 +334,7 @@ def test_rehearse_gives_way_to_the_pipeline_instead_of_deadlocking_with_it(scrat
             out, err = rehearsal.communicate(timeout=120)
 
     assert rehearsal.returncode == 0, out + err
-    assert waited < 0.6
+    assert waited < 1.0  # the rehearsal gave way after 0.2 s
     assert scratch_db.value("select count(*) from approvals where artifact_id = %s", [artifact]) == 1
     assert scratch_db.ledger() == [f"{n:03d}" for n in range(1, 9)]
 
