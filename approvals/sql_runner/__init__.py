@@ -1,1 +1,1 @@
-"""The runner behind `manage.py apply_sql`: files, ledger, lock, reports, rollback."""
+"""The runner behind `manage.py apply_sql`: files, ledger, lock, replacements, rehearsal, reports, rollback."""
