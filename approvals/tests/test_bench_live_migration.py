@@ -13,6 +13,7 @@ pytestmark = pytest.mark.slow
 FILES = sorted(path.name for path in Path(settings.SQL_MIGRATIONS_DIR).glob("[0-9][0-9][0-9]_*.sql"))
 
 
+@pytest.mark.bench
 def test_live_migration_smoke_reports_every_file_and_no_deadlock(smoke):  # noqa: F811
     output = smoke("bench.live_migration")
     rows = table_rows(output)
