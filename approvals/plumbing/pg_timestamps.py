@@ -7,7 +7,9 @@ raise DataError on such a value, which made every page that read the row a
 (`install`, called on `connection_created`): a value Python can hold loads as
 before; one it cannot loads as a StoredTimestamp or StoredDate, clamped to
 the nearest end of Python's range (so sorting and comparing still work) and
-carrying `.stored`, the text PostgreSQL sent. Pages print `.stored`
+carrying `.stored`, the text PostgreSQL sent. (Two such values at the same
+end compare equal in Python: PostgreSQL's own order is kept by the queries.)
+Pages print `.stored`
 (`stored_text`); the dumpers send `.stored` back, so a keyset cursor or a
 filter on such a row matches exactly that row.
 """
@@ -38,7 +40,8 @@ class StoredTimestamp(datetime):
         self.stored = stored
         return self
 
-    def __reduce__(self):
+    def __reduce_ex__(self, protocol):
+        # Pickled by the fragment cache, copied by Django: datetime's own reduction would lose `.stored`.
         return (type(self), (self.stored, self.year == datetime.max.year, self.tzinfo))
 
     def astimezone(self, tz=None):
@@ -69,7 +72,7 @@ class StoredDate(date):
         self.stored = stored
         return self
 
-    def __reduce__(self):
+    def __reduce_ex__(self, protocol):
         return (type(self), (self.stored, self.year == date.max.year))
 
     def isoformat(self):

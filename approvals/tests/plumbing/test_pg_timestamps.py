@@ -5,7 +5,9 @@ into any timestamptz column. Every page that reads such a row answers 200
 and shows the value as PostgreSQL stores it.
 """
 
+import copy
 import html
+import pickle
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -80,7 +82,7 @@ def _admin_pages(column: str, site: Site) -> list[str]:
 
 
 def _get(client, url: str) -> str:
-    response = client.get(url)
+    response = client.get(url, follow=True)  # "next item" redirects to the item, or to the queue
     assert response.status_code == 200, f"{url}: {response.status_code}"
     return response.content.decode()
 
@@ -98,7 +100,11 @@ def test_every_page_reading_the_row_answers(admin_client, column, value):
         reverse("approval-detail", args=[site.pending.id]),
         reverse("approval-detail", args=[site.decided.id]),
         *(reverse(name) for name in ANALYTICS),
+        reverse("approval-live", args=[site.pending.id]),
+        reverse("approval-live", args=[site.decided.id]),
+        f"{reverse('approval-next')}?after={site.pending.id}",
         reverse("admin:approvals_project_changelist"),
+        reverse("admin:approvals_run_costs"),
         *_admin_pages(column, site),
     ]
     for url in pages:
@@ -224,6 +230,8 @@ def test_values_load_in_order_with_the_text_postgres_sent(value):
 
     assert isinstance(loaded, StoredTimestamp)
     assert loaded.stored == value
+    # The fragment cache pickles what it keeps (our own bytes, just written).
+    assert pickle.loads(pickle.dumps(loaded)).stored == copy.deepcopy(loaded).stored == value  # noqa: S301
     now = datetime.now(UTC)
     assert (loaded > now) == (value in ("infinity", "12000-01-01 00:00:00+00"))
 
