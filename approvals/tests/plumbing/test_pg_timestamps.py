@@ -115,7 +115,7 @@ def test_every_page_reading_the_row_answers(admin_client, column, value):
 
 # Where each column is displayed as a date: (page, column) pairs that must print the stored text.
 SHOWN_ON = {
-    "approvals.created_at": ("review", "admin-change", "admin-approvals"),
+    "approvals.created_at": ("review", "analytics-queue", "admin-change", "admin-approvals"),
     "approvals.decided_at": ("review-decided", "history", "admin-change", "admin-approvals"),
     "artifacts.created_at": ("review", "admin-change", "admin-artifacts"),
     "jobs.created_at": ("admin-change", "admin-jobs"),
@@ -139,6 +139,7 @@ def test_the_stored_text_is_shown_where_the_value_is(admin_client, column, value
         "admin-change": change_page,
         **{f"admin-{name}s": reverse(f"admin:approvals_{name}_changelist") for name in ("approval", "artifact", "job")},
         "admin-runs": reverse("admin:approvals_run_changelist"),
+        "analytics-queue": reverse("analytics-queue"),
     }
     for page in SHOWN_ON[column]:
         assert value in _get(admin_client, urls[page]), f"{value} not on {page}"
