@@ -9,9 +9,8 @@ before; one it cannot loads as a StoredTimestamp or StoredDate, clamped to
 the nearest end of Python's range (so sorting and comparing still work) and
 carrying `.stored`, the text PostgreSQL sent. (Two such values at the same
 end compare equal in Python: PostgreSQL's own order is kept by the queries.)
-Pages print `.stored`
-(`stored_text`); the dumpers send `.stored` back, so a keyset cursor or a
-filter on such a row matches exactly that row.
+Pages print `.stored` (`stored_text`); the dumpers send `.stored` back, so a
+keyset cursor or a filter on such a row matches exactly that row.
 """
 
 import struct
