@@ -137,8 +137,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
             # Partials as builtins: templates use {% partialdef %} without
-            # {% load %}, which is Django 6's syntax.
-            "builtins": ["template_partials.templatetags.partials"],
+            # {% load %}, which is Django 6's syntax. stored_dates replaces
+            # Django's `date` filter for timestamps Python cannot hold.
+            "builtins": ["template_partials.templatetags.partials", "approvals.templatetags.stored_dates"],
             "loaders": [
                 (
                     "template_partials.loader.Loader",

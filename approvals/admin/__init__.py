@@ -13,7 +13,10 @@ from approvals.admin import (  # noqa: F401
     project_admin,
     review_target_admin,
     run_admin,
+    stored_moments,
 )
+
+stored_moments.install()
 
 # The admin index with a link to the costs dashboard (it extends admin/index.html).
 admin.site.index_template = "admin/approvals/site_index.html"

@@ -56,8 +56,8 @@ class ProjectQueue:
     name: str
     count: int
     oldest: datetime
-    p50: timedelta
-    p95: timedelta
+    p50: timedelta | None  # None when no item of the group has a finite created_at
+    p95: timedelta | None
     target_hours: int | None
     overdue: int
 
@@ -154,10 +154,15 @@ def reviewer_activity(*, period: Period) -> ReviewerActivity:
 
 # An approved edit is timed by the draft it replaced: the draft's row holds when
 # the item arrived; the edit's approval was written at the decision itself.
+# An item the pipeline dated -infinity or infinity is counted but not timed:
+# subtracting an infinite timestamp is an error in PostgreSQL, and its wait has
+# no length (a BC or far-future date is timed: it is what the row says).
 _TIME_TO_DECISION_SQL = f"""
 select {{group}}, count(*),
-       percentile_cont(0.5) within group (order by extract(epoch from decided_at - created_at)),
+       percentile_cont(0.5) within group (order by extract(epoch from decided_at - created_at))
+         filter (where isfinite(created_at)),
        percentile_cont(0.95) within group (order by extract(epoch from decided_at - created_at))
+         filter (where isfinite(created_at))
   from review_items
  where {DECIDED_IN_PERIOD}
    and outcome is distinct from 'approved_with_edits'
@@ -179,16 +184,21 @@ def time_to_decision_by_project(*, period: Period) -> list[tuple[uuid.UUID, str,
     waits = [
         (pid, names.get(pid, "(deleted project)"), Wait(n, _seconds(p50), _seconds(p95))) for pid, n, p50, p95 in rows
     ]
-    return sorted(waits, key=lambda row: (-row[2].p95.total_seconds(), row[1]))
+    return sorted(waits, key=lambda row: (-(row[2].p95 or timedelta(0)).total_seconds(), row[1]))
 
 
 def queue_by_project() -> list[ProjectQueue]:
-    """The pending queue now, per project: count, oldest, age percentiles, review target and how many are over it."""
+    """The pending queue now, per project: count, oldest, age percentiles, review target and how many are over it.
+
+    Items dated -infinity or infinity are counted, not aged (as in _TIME_TO_DECISION_SQL).
+    """
     rows = _rows(
         """
         select i.project_id, count(*), min(i.created_at),
-               percentile_cont(0.5) within group (order by extract(epoch from now() - i.created_at)),
-               percentile_cont(0.95) within group (order by extract(epoch from now() - i.created_at)),
+               percentile_cont(0.5) within group (order by extract(epoch from now() - i.created_at))
+                 filter (where isfinite(i.created_at)),
+               percentile_cont(0.95) within group (order by extract(epoch from now() - i.created_at))
+                 filter (where isfinite(i.created_at)),
                t.target_hours,
                count(*) filter (where i.created_at < now() - make_interval(hours => t.target_hours))
           from review_items i left join review_targets t on t.project_id = i.project_id

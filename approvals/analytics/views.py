@@ -68,7 +68,9 @@ def time_to_decision(request):
     projects = queries.time_to_decision_by_project(period=period)
     context.update(weeks=weeks, projects=projects[: queries.SHOWN], more=max(0, len(projects) - queries.SHOWN))
     context["chart"] = bar_chart(
-        points=[(week.isoformat(), Decimal(wait.p95.total_seconds() / 3600)) for week, wait in weeks],
+        points=[
+            (week.isoformat(), Decimal(wait.p95.total_seconds() / 3600)) for week, wait in weeks if wait.p95 is not None
+        ],
         # One unit on the axis (the tables switch to days past 48 hours).
         value_label=lambda hours: f"{hours:,.0f} h",
         description=f"p95 time to decision per week from {period.start} to {period.end}",

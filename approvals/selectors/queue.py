@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from approvals.files.families import family_sql
+from approvals.plumbing.pg_timestamps import stored_text
 from approvals.selectors.claimed import CLAIMED_BY_OTHER_SQL
 from approvals.selectors.filters import QueueFilters
 from approvals.selectors.keyset import MAX_PAGE_SIZE, PAGE_SIZE, Cursor
@@ -133,7 +134,8 @@ class QueueRow:
             thumbnail_url=_uuid_url("artifact-thumbnail", columns["artifact_id"]) if thumbnail else None,
             waited=SafeString(review_tags.waited(columns["created_at"])),
             waited_since_iso=SafeString(iso),
-            waited_since_title=SafeString(f"{iso[:10]} {iso[11:16]} {local.tzname()}"),
+            # A time Python cannot hold shows as PostgreSQL stores it (its isoformat is that text too).
+            waited_since_title=SafeString(stored_text(local) or f"{iso[:10]} {iso[11:16]} {local.tzname()}"),
             version_label=SafeString(f"v{columns['version']}"),
             revises_label=SafeString(f"revises v{previous}" if previous else ""),
             job_label=_escaped(columns["job_kind"] or "–"),

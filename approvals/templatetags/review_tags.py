@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from approvals.figures import format_duration_ms, format_usd
 from approvals.files.previews import ArtifactPreview
+from approvals.plumbing.pg_timestamps import stored_text
 from approvals.selectors import queue as review_queue
 
 register = template.Library()
@@ -34,9 +35,15 @@ def capped_count(count: int | None) -> str:
 
 @register.filter
 def waited(since: datetime | None) -> str:
-    """How long ago, in the largest one or two units: "45 min", "3 h 20 min", "2 d 4 h"."""
+    """How long ago, in the largest one or two units: "45 min", "3 h 20 min", "2 d 4 h".
+
+    A time Python cannot hold (approvals/plumbing/pg_timestamps.py) has no length of wait: "unknown
+    (created -infinity)".
+    """
     if since is None:
         return ""
+    if (stored := stored_text(since)) is not None:
+        return f"unknown (created {stored})"
     minutes = max(0, int((timezone.now() - since).total_seconds() // 60))
     if minutes < 1:
         return "<1 min"
