@@ -225,7 +225,8 @@ def _finish_waiting_jobs(
 ) -> list[str]:
     """The artifact's jobs waiting for this decision, finished as `status` at its time: their kinds."""
     cursor.execute(
-        """update jobs set status = %(status)s, error = %(error)s, finished_at = %(at)s,
+        # Never before started_at (jobs_finished_after_started): the pipeline may stamp a start ahead of the clock.
+        """update jobs set status = %(status)s, error = %(error)s, finished_at = greatest(%(at)s, started_at),
                   output_artifact_id = coalesce(%(handed_on)s, output_artifact_id)
             where output_artifact_id = %(artifact_id)s and status = 'needs_approval'
         returning kind""",

@@ -4,6 +4,13 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from approvals.plumbing.pg_timestamps import stored_text
+
+
+def moment(value: datetime) -> str:
+    """A time as the refusals print it; one PostgreSQL holds and Python cannot, as PostgreSQL stores it."""
+    return stored_text(value) or timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+
 
 class DecisionError(Exception):
     """A refusal with a message fit to show the person who asked."""
@@ -27,7 +34,7 @@ class AlreadyDecided(DecisionError):
         self.decided_by = decided_by
         self.decided_at = decided_at
         who = decided_by or "someone"
-        when = timezone.localtime(decided_at).strftime("%Y-%m-%d %H:%M:%S %Z") if decided_at else "an unknown time"
+        when = moment(decided_at) if decided_at else "an unknown time"
         super().__init__(f"This item was already {status} by {who} at {when}. Nothing was changed.")
 
 

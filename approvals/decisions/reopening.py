@@ -4,9 +4,8 @@ import logging
 import uuid
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
-from approvals.decisions.errors import DecisionError, NotFound, NotReopenable, NotRequeueable, NotUndoable
+from approvals.decisions.errors import DecisionError, NotFound, NotReopenable, NotRequeueable, NotUndoable, moment
 from approvals.decisions.inputs import approval_uuid
 from approvals.decisions.results import ReopenResult, RequeueResult, announce
 from approvals.models import Approval, ApprovalOutcome, ApprovalStatus, Job, JobStatus, ReviewTakeback, TakebackKind
@@ -58,7 +57,7 @@ def _refuse_unless_latest(old: Approval, *, refusal: type[DecisionError]) -> Non
         how = "undone" if taken_back.kind == TakebackKind.UNDO else "reopened"
         raise refusal(
             f"This decision was already taken back: {how} by {taken_back.taken_back_by} at "
-            f"{timezone.localtime(taken_back.taken_back_at):%Y-%m-%d %H:%M:%S %Z}. Nothing was changed."
+            f"{moment(taken_back.taken_back_at)}. Nothing was changed."
         )
     # Decided again through another path (the pipeline wrote a new pending approval, say).
     later = Approval.objects.filter(artifact_id=old.artifact_id, decided_at__gt=old.decided_at).first()
@@ -182,7 +181,8 @@ def undo(*, approval_id: uuid.UUID | str, undone_by: str, window_seconds: int) -
             raise NotUndoable(f"Only {old.decided_by or 'its reviewer'}, who made this decision, can undo it.")
         with connection.cursor() as cursor:
             # The database's clock, the one that stamped decided_at.
-            cursor.execute("select now() - %s <= make_interval(secs => %s)", [old.decided_at, window_seconds])
+            # Compared, never subtracted: PostgreSQL cannot subtract an infinite decided_at the pipeline wrote.
+            cursor.execute("select %s >= now() - make_interval(secs => %s)", [old.decided_at, window_seconds])
             within_window = cursor.fetchone()[0]
         if not within_window:
             raise NotUndoable(f"Undo is only possible for {window_seconds} seconds after a decision; that has passed.")

@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 
 from approvals.decisions import (
     NotReopenable,
@@ -190,3 +190,38 @@ def test_the_replaced_drafts_own_row_cannot_be_undone_past_the_edit():
         undo(approval_id=draft.id, undone_by="ana", window_seconds=WINDOW)
 
     assert Artifact.objects.filter(id=edit.artifact_id).exists()
+
+
+# --- times the pipeline may write that Python cannot hold ------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("started", ["infinity", "12000-01-01 00:00:00+00", "2999-01-01 00:00:00+00"])
+def test_a_job_the_pipeline_says_starts_in_the_future_is_still_decided(started):
+    approval = make_pending_review()
+    with connection.cursor() as cursor:
+        cursor.execute("update jobs set started_at = %s where output_artifact_id = %s", [started, approval.artifact_id])
+
+    decide(approval_id=approval.id, decision="approved", notes="", decided_by="ana")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "select status, finished_at >= started_at from jobs where output_artifact_id = %s", [approval.artifact_id]
+        )
+        assert cursor.fetchall() == [("done", True)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("decided", "says"), [("-infinity", "only possible for 30 seconds"), ("infinity", None)])
+def test_undoing_a_decision_dated_at_infinity_answers_in_words(decided, says):
+    approval = make_pending_review()
+    decide(approval_id=approval.id, decision="rejected", notes="No.", decided_by="ana")
+    with connection.cursor() as cursor:
+        cursor.execute("update approvals set decided_at = %s where id = %s", [decided, approval.id])
+
+    if says:
+        with pytest.raises(NotUndoable, match=says):
+            undo(approval_id=approval.id, undone_by="ana", window_seconds=WINDOW)
+    else:  # not yet past its window: taken back like any other
+        undo(approval_id=approval.id, undone_by="ana", window_seconds=WINDOW)
+        assert len(pending_of(approval.artifact_id)) == 1
