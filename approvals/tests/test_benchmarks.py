@@ -19,7 +19,7 @@ from django.db import connections
 
 from approvals.sql_runner.runner import connection_params
 from approvals.tests.production_server import LEFT_OUT_OF_PRODUCTION
-from approvals.tests.scratch_database import ScratchDatabase
+from approvals.tests.scratch_database import FILES, ScratchDatabase
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +40,7 @@ SMOKE_MODULES = (
     "bench.rollup_insert_rate",
     "bench.team_idle",
     "bench.team",
+    "bench.live_migration",
 )
 LOAD_PAGES = {"floor", "queue", "queue_deep", "queue_filtered", "review", "admin_pending"}
 NUMBER = r"[\d.,]+"
@@ -163,6 +164,26 @@ def test_profile_pages_smoke_times_each_page_in_process_with_its_database_share(
 
 
 @cache
+@pytest.mark.bench
+def test_live_migration_smoke_reports_every_file_and_no_deadlock(smoke):
+    output = smoke("bench.live_migration")
+    rows = table_rows(output)
+    by_scenario: dict[str, dict[str, list[str]]] = {}
+    for cells in rows:
+        by_scenario.setdefault(cells[0], {})[cells[1]] = cells[2:]
+
+    pending_at_008 = [name for name in FILES if int(name[:3]) > 8]
+    assert list(by_scenario["after"]) == ["(traffic alone)", *pending_at_008]
+    assert by_scenario["after"]["010_ops_rollups.sql"][0] == "superseded"
+    assert list(by_scenario["after, from 010"]) == ["(traffic alone)", *(n for n in pending_at_008 if n[:3] > "010")]
+    assert "--rehearse, every file" in by_scenario["rehearse"]
+    assert "--rehearse, every file" in by_scenario["rehearse, from 010"]
+    for scenario in ("after", "after, from 010", "rehearse", "rehearse, from 010"):
+        for file, cells in by_scenario[scenario].items():
+            assert cells[-2:] == ["0", "0"], (scenario, file)  # no deadlock, no failed operation
+        assert f"{scenario}: apply_sql exit 0;" in output
+
+
 def help_text(module: str) -> str:
     result = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, f"python -m {module} --help failed:\n{result.stderr[-2000:]}"

@@ -294,7 +294,7 @@ EVERY_DECISION = {
 
 def _all_received(raw_connection) -> list[dict]:
     """Every notification that arrives within a second: a second one for the same decision would show."""
-    return [json.loads(note.payload) for note in raw_connection.notifies(timeout=1)]
+    return [json.loads(note.payload) for note in raw_connection.notifies(timeout=0.3)]
 
 
 @pytest.mark.parametrize("kind", EVERY_DECISION)
