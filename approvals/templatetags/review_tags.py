@@ -37,7 +37,12 @@ def waited(since: datetime | None) -> str:
     """How long ago, in the largest one or two units: "45 min", "3 h 20 min", "2 d 4 h"."""
     if since is None:
         return ""
-    minutes = max(0, int((timezone.now() - since).total_seconds() // 60))
+    return waited_until(since, timezone.now())
+
+
+def waited_until(since: datetime, now: datetime) -> str:
+    """How long from `since` to `now`, as `waited` prints it (a page of rows reads the clock once)."""
+    minutes = max(0, int((now - since).total_seconds() // 60))
     if minutes < 1:
         return "<1 min"
     if minutes < 60:
