@@ -42,9 +42,14 @@ def waited(since: datetime | None) -> str:
     """
     if since is None:
         return ""
+    return waited_until(since, timezone.now())
+
+
+def waited_until(since: datetime, now: datetime) -> str:
+    """How long from `since` to `now`, as `waited` prints it (a page of rows reads the clock once)."""
     if (stored := stored_text(since)) is not None:
         return f"unknown (created {stored})"
-    minutes = max(0, int((timezone.now() - since).total_seconds() // 60))
+    minutes = max(0, int((now - since).total_seconds() // 60))
     if minutes < 1:
         return "<1 min"
     if minutes < 60:

@@ -293,7 +293,7 @@ EVERY_DECISION = {
 
 
 def _all_received(raw_connection) -> list[dict]:
-    """Every notification that arrives within a second: a second one for the same decision would show."""
+    """Every notification within 0.3 s: they are delivered at the commit, so a second one would be there too."""
     return [json.loads(note.payload) for note in raw_connection.notifies(timeout=0.3)]
 
 
