@@ -192,7 +192,7 @@ def queue_live(request: HttpRequest) -> HttpResponse:
         "poll_seconds": settings.LIVE_POLL_SECONDS,
         "oob": True,
     }
-    return render(request, "approvals/team/queue_live_update.html", context)
+    return render(request, "approvals/queue.html#queue-live-update", context)
 
 
 # --- undo and reopen --------------------------------------------------------------------------------
