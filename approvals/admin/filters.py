@@ -5,7 +5,6 @@ distinct value (SELECT DISTINCT over millions of rows, or a select of a
 thousand projects); these list a bounded set instead.
 """
 
-import uuid
 from datetime import timedelta
 
 from django.contrib import admin
@@ -14,6 +13,7 @@ from django.utils import timezone
 from approvals.admin.costs import distinct_run_models
 from approvals.files.families import MediaFamily, family_q
 from approvals.models import ApprovalStatus, Project
+from approvals.selectors.filters import uuid_or_none
 
 RECENT_PROJECTS = 12
 
@@ -31,7 +31,7 @@ def project_filter(field: str, *, label: str = "project") -> type[admin.SimpleLi
 
         def lookups(self, request, model_admin):
             projects = list(Project.objects.order_by("-created_at").values_list("id", "name")[:RECENT_PROJECTS])
-            chosen = _uuid(self.value())
+            chosen = uuid_or_none(self.value())
             if chosen and chosen not in {pk for pk, _ in projects}:
                 projects += list(Project.objects.filter(pk=chosen).values_list("id", "name"))
             return [(str(pk), name) for pk, name in projects]
@@ -39,17 +39,10 @@ def project_filter(field: str, *, label: str = "project") -> type[admin.SimpleLi
         def queryset(self, request, queryset):
             if self.value() is None:
                 return queryset
-            chosen = _uuid(self.value())
+            chosen = uuid_or_none(self.value())
             return queryset.filter(**{field: chosen}) if chosen else queryset.none()
 
     return ProjectFilter
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 class RunModelFilter(admin.SimpleListFilter):

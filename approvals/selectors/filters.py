@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from approvals.files.families import MediaFamily
 
-__all__ = ["HistoryFilters", "MediaFamily", "QueueFilters"]
+__all__ = ["HistoryFilters", "MediaFamily", "QueueFilters", "uuid_or_none"]
 
 
 @dataclass(frozen=True)
@@ -28,3 +28,13 @@ class HistoryFilters:
     decided_from: date | None = None
     decided_to: date | None = None
     reason: str | None = None
+
+
+def uuid_or_none(value: object) -> uuid.UUID | None:
+    """The UUID a filter value or a JSON field names, or None for anything else (empty, malformed, a number)."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

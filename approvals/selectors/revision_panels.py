@@ -1,13 +1,12 @@
 """The review page's revision pieces, read before rendering: the editor with its live check, and the
 request for changes a version answers. The templates only lay them out (they run no queries)."""
 
-import uuid
-
 from approvals.models import NOTES_MAX_LENGTH, Approval, ApprovalReason, Artifact
 from approvals.networks.counting import graphemes
 from approvals.networks.limits import network_for
 from approvals.networks.preview import author_of, preview_of
 from approvals.revisions import EDIT_MAX_CHARACTERS, EditRefused, editable_text, is_editable, parse_edit
+from approvals.selectors.filters import uuid_or_none
 from approvals.selectors.review import ReviewContext
 
 
@@ -65,7 +64,7 @@ def requested_changes(*, review: ReviewContext) -> dict | None:
     )
     if params is None:
         return None
-    request_id = _uuid(params.get("revision_of"))
+    request_id = uuid_or_none(params.get("revision_of"))
     request = Approval.objects.select_related("artifact").filter(id=request_id).first() if request_id else None
     # The approval is the record; the job's params are the pipeline's copy, shown if the approval is gone.
     reasons = request.reasons if request else params.get("reasons")
@@ -95,10 +94,3 @@ def revision_panels(*, review: ReviewContext | None, typed_edit: str | None) -> 
     if review is None:
         return {"editor": {"editable": False}, "asked": None}
     return {"editor": editor_panel(review=review, typed_edit=typed_edit), "asked": requested_changes(review=review)}
-
-
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None

@@ -195,8 +195,8 @@ def rollback(runner: Runner) -> None:
             ) from None
         policies = "its policies" if not policies_left else "not its policies (see below)"
         runner.say(
-            "Rolled back: dropped the reviewer app's tables (claims, costs rollup, review items and targets), "
-            "runs, approvals, jobs, artifacts, projects and set_updated_at(); removed the bucket "
+            "Rolled back: dropped the reviewer app's tables (claims, takebacks, costs rollup, review items and "
+            "targets), runs, approvals, jobs, artifacts, projects and set_updated_at(); removed the bucket "
             f"flow-artifacts ({objects} object rows) and {policies}; cleared the ledger "
             f"({len(applied)} rows; its events are kept)."
         )

@@ -252,10 +252,49 @@ def test_anon_cannot_reach_any_object(buckets):
 @pytest.mark.parametrize("role", ["anon", "authenticated"])
 @pytest.mark.parametrize(
     "call",
-    ["select public.refresh_run_cost_rollup()", "select public.rebuild_review_items()"],
-    ids=["refresh_run_cost_rollup", "rebuild_review_items"],
+    [
+        "select public.refresh_run_cost_rollup()",
+        "select public.rebuild_review_items()",
+        "select count(*) from public.run_cost_days_with_runs(current_date)",
+    ],
+    ids=["refresh_run_cost_rollup", "rebuild_review_items", "run_cost_days_with_runs"],
 )
 def test_the_ops_consoles_helper_functions_are_not_an_api(sql, role, call):
     sql.become(role)
 
     assert isinstance(sql.attempt(call), errors.InsufficientPrivilege)
+
+
+# review_takebacks (016): the decision service writes it as the tables' owner; an API role may at most read it.
+TAKEBACK_STATEMENTS = {
+    "select": "select approval_id from review_takebacks",
+    "insert": "insert into review_takebacks (approval_id, kind, taken_back_by) values (%(approval)s, 'undo', 'api')",
+    "update": "update review_takebacks set taken_back_by = 'api'",
+    "delete": "delete from review_takebacks",
+}
+TAKEBACK_ALLOWED = {
+    "anon": set(),
+    "authenticated": {"select"},
+    "service_role": {"select", "insert", "update", "delete"},
+}
+
+
+@pytest.mark.parametrize("operation", TAKEBACK_STATEMENTS)
+@pytest.mark.parametrize("role", TAKEBACK_ALLOWED)
+def test_review_takebacks_are_read_at_most_by_the_api_roles(sql, role, operation):
+    decided = uuid.uuid4()
+    sql.run(
+        "insert into approvals (id, artifact_id, status, decided_by, decided_at)"
+        " values (%s, %s, 'approved', 'ana', now())",
+        [decided, IDS["artifacts"]],
+    )
+    sql.run("insert into review_takebacks (approval_id, kind, taken_back_by) values (%s, 'reopen', 'lead')", [decided])
+    sql.become(role, claims={"sub": str(USER_ID), "role": role})
+
+    outcome = sql.attempt(TAKEBACK_STATEMENTS[operation], {"approval": IDS["approvals"]})
+
+    if operation in TAKEBACK_ALLOWED[role]:
+        assert not isinstance(outcome, psycopg.Error), outcome
+        assert outcome == ([(decided,)] if operation == "select" else 1)
+    else:
+        assert isinstance(outcome, errors.InsufficientPrivilege), outcome
